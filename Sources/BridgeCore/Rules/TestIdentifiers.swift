@@ -1,0 +1,128 @@
+/// Finds Testomat.io test ids and Jira issue keys in what a report carries.
+///
+/// Scanning is hand-written over UTF-8 bytes: it runs for every testcase of
+/// reports with millions of them, where regular expressions cost too much.
+public enum TestIdentifiers {
+  /// Property names whose value is a Testomat.io test id.
+  public static let testIDPropertyNames: Set<String> = [
+    "id", "test_id", "testid", "test-id", "testomatio", "testomatio_id", "tid",
+  ]
+  /// Property names whose value holds Jira issue keys.
+  public static let jiraPropertyNames: Set<String> = [
+    "jira", "jira_key", "jira-key", "jira_id", "jira_issue", "jira-issue", "issue", "issues",
+    "requirement", "requirements", "story", "stories", "ticket", "tickets",
+  ]
+
+  /// The 8 characters of the first `@T` id in `text` (`@T1a2b3c4d` gives `1a2b3c4d`).
+  public static func testomatioID(inTitle text: String) -> String? {
+    let bytes = Array(text.utf8)
+    var index = 0
+    while index + 10 <= bytes.count {
+      if bytes[index] == UInt8(ascii: "@"), bytes[index + 1] == UInt8(ascii: "T"),
+        let id = eightWordCharacters(bytes, from: index + 2)
+      {
+        return id
+      }
+      index += 1
+    }
+    return nil
+  }
+
+  /// The id of a `tid://@T1a2b3c4d` line in output or failure text.
+  public static func testomatioID(inOutput text: String) -> String? {
+    let marker = Array("tid://@T".utf8)
+    let bytes = Array(text.utf8)
+    guard bytes.count >= marker.count + 8 else { return nil }
+    var index = 0
+    while index + marker.count + 8 <= bytes.count {
+      if bytes[index] == marker[0], Array(bytes[index..<index + marker.count]) == marker,
+        let id = eightWordCharacters(bytes, from: index + marker.count)
+      {
+        return id
+      }
+      index += 1
+    }
+    return nil
+  }
+
+  /// A property value such as `@T1a2b3c4d`, `T1a2b3c4d` or `1a2b3c4d`.
+  public static func testomatioID(inPropertyValue value: String) -> String? {
+    var bytes = Array(value.utf8.drop { $0 == UInt8(ascii: " ") })
+    while bytes.last == UInt8(ascii: " ") { bytes.removeLast() }
+    if bytes.first == UInt8(ascii: "@") { bytes.removeFirst() }
+    if bytes.count == 9, bytes.first == UInt8(ascii: "T") { bytes.removeFirst() }
+    guard bytes.count == 8, let id = eightWordCharacters(bytes, from: 0) else { return nil }
+    return id
+  }
+
+  /// Jira keys (`PROJ-123`) anywhere in a property value, separated by anything.
+  public static func jiraKeys(inPropertyValue value: String) -> [String] {
+    scanJiraKeys(Array(value.utf8), requireAt: false)
+  }
+
+  /// Jira keys tagged in a title as `@PROJ-123`.
+  public static func jiraKeys(inTitle text: String) -> [String] {
+    guard text.utf8.contains(UInt8(ascii: "@")) else { return [] }
+    return scanJiraKeys(Array(text.utf8), requireAt: true)
+  }
+
+  /// True when `key` looks like a Jira issue key.
+  public static func isJiraKey(_ key: String) -> Bool {
+    let found = scanJiraKeys(Array(key.utf8), requireAt: false)
+    return found == [key]
+  }
+
+  // MARK: - Scanning
+
+  private static func isWordCharacter(_ byte: UInt8) -> Bool {
+    (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+      || byte == UInt8(ascii: "_")
+  }
+
+  private static func eightWordCharacters(_ bytes: [UInt8], from start: Int) -> String? {
+    guard start + 8 <= bytes.count else { return nil }
+    for offset in 0..<8 where !isWordCharacter(bytes[start + offset]) { return nil }
+    // The id ends there: a ninth word character means this is not an id.
+    if start + 8 < bytes.count, isWordCharacter(bytes[start + 8]) { return nil }
+    return String(decoding: bytes[start..<start + 8], as: UTF8.self)
+  }
+
+  private static func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+  private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+  /// Keys are an uppercase letter, uppercase letters/digits/underscores, `-`, and a number
+  /// without a leading zero; they must not be glued to surrounding word characters.
+  private static func scanJiraKeys(_ bytes: [UInt8], requireAt: Bool) -> [String] {
+    var keys: [String] = []
+    var index = 0
+    while index < bytes.count {
+      let start = index
+      let precededByWord = start > 0 && (isWordCharacter(bytes[start - 1]) || bytes[start - 1] == UInt8(ascii: "-"))
+      let precededByAt = start > 0 && bytes[start - 1] == UInt8(ascii: "@")
+      guard isUpper(bytes[start]), requireAt ? precededByAt : !precededByWord else {
+        index += 1
+        continue
+      }
+      var cursor = start + 1
+      while cursor < bytes.count, isUpper(bytes[cursor]) || isDigit(bytes[cursor]) || bytes[cursor] == UInt8(ascii: "_") {
+        cursor += 1
+      }
+      guard cursor < bytes.count, bytes[cursor] == UInt8(ascii: "-"), cursor + 1 < bytes.count,
+        isDigit(bytes[cursor + 1]), bytes[cursor + 1] != UInt8(ascii: "0")
+      else {
+        index = max(cursor, start + 1)
+        continue
+      }
+      var end = cursor + 1
+      while end < bytes.count, isDigit(bytes[end]) { end += 1 }
+      if end < bytes.count, isWordCharacter(bytes[end]) {
+        index = end
+        continue
+      }
+      let key = String(decoding: bytes[start..<end], as: UTF8.self)
+      if !keys.contains(key) { keys.append(key) }
+      index = end
+    }
+    return keys
+  }
+}

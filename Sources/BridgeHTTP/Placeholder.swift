@@ -1,0 +1,1 @@
+// BridgeHTTP: see Package.swift for this target's role.

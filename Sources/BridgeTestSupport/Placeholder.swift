@@ -1,0 +1,1 @@
+// BridgeTestSupport: see Package.swift for this target's role.

@@ -1,0 +1,62 @@
+import BridgeCore
+
+/// The JUnit elements the engine reacts to; everything else is skipped.
+enum ElementName: UInt8 {
+  case testsuites, testsuite, testcase
+  case failure, error, skipped
+  case flakyFailure, flakyError, rerunFailure, rerunError
+  case systemOut, systemErr, properties, property, stackTrace
+  case other
+
+  /// Classifies a NUL-terminated local name without allocating.
+  init(_ name: UnsafePointer<UInt8>) {
+    @inline(__always) func equals(_ literal: StaticString) -> Bool {
+      let count = literal.utf8CodeUnitCount
+      let bytes = literal.utf8Start
+      for index in 0..<count where name[index] != bytes[index] { return false }
+      return name[count] == 0
+    }
+    switch name[0] {
+    case UInt8(ascii: "t"):
+      if equals("testcase") { self = .testcase }
+      else if equals("testsuite") { self = .testsuite }
+      else if equals("testsuites") { self = .testsuites }
+      else { self = .other }
+    case UInt8(ascii: "f"):
+      if equals("failure") { self = .failure }
+      else if equals("flakyFailure") { self = .flakyFailure }
+      else if equals("flakyError") { self = .flakyError }
+      else { self = .other }
+    case UInt8(ascii: "e"): self = equals("error") ? .error : .other
+    case UInt8(ascii: "s"):
+      if equals("skipped") { self = .skipped }
+      else if equals("system-out") { self = .systemOut }
+      else if equals("system-err") { self = .systemErr }
+      else if equals("stackTrace") { self = .stackTrace }
+      else { self = .other }
+    case UInt8(ascii: "r"):
+      if equals("rerunFailure") { self = .rerunFailure }
+      else if equals("rerunError") { self = .rerunError }
+      else { self = .other }
+    case UInt8(ascii: "p"):
+      if equals("property") { self = .property }
+      else if equals("properties") { self = .properties }
+      else { self = .other }
+    default: self = .other
+    }
+  }
+
+  /// The result element this name stands for, when it is one.
+  var resultKind: ResultElement.Kind? {
+    switch self {
+    case .failure: return .failure
+    case .error: return .error
+    case .skipped: return .skipped
+    case .flakyFailure: return .flakyFailure
+    case .flakyError: return .flakyError
+    case .rerunFailure: return .rerunFailure
+    case .rerunError: return .rerunError
+    default: return nil
+    }
+  }
+}

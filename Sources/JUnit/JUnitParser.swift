@@ -1,0 +1,260 @@
+import BridgeCore
+internal import CLibXML2
+import Foundation
+
+/// What reading one report gave: how many testcases, and why it stopped early if it did.
+public struct FileParseResult: Sendable, Hashable {
+  public var path: String
+  /// Testcases delivered (synthesised suite-level results not included).
+  public var testcaseCount: Int
+  /// Set when the report could not be read to its end; testcases before the break were delivered.
+  public var error: JUnitError?
+
+  public var isComplete: Bool { error == nil }
+}
+
+/// A whole report read into memory, for callers that want the results as an array.
+public struct ParsedReport: Sendable, Hashable {
+  public var path: String
+  /// Every testcase in document order; marked `incomplete` when the report broke off.
+  public var testcases: [TestCaseResult]
+  public var error: JUnitError?
+}
+
+/// Streaming JUnit XML reader on libxml2's SAX2 push parser.
+///
+/// The file is fed to libxml2 in fixed-size chunks and each testcase is handed
+/// to the caller as soon as its end tag is read, so memory stays flat however
+/// large the report. Safe on hostile input: no network, no DTD loading, no
+/// entity substitution; a report that declares entities is refused.
+public enum JUnitParser {
+  /// Options passed to libxml2. Deliberately absent: `XML_PARSE_NOENT` (it
+  /// *substitutes* entities), `DTDLOAD`/`DTDATTR`/`DTDVALID`, `XINCLUDE`,
+  /// `HUGE` (lifts the amplification guards) and `RECOVER` (hides truncation).
+  static let parserOptions: Int32 = Int32(
+    XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+
+  static let chunkSize = 256 * 1024
+
+  /// Reads the report at `path`, calling `onTestCase` for each testcase in document order.
+  @discardableResult
+  public static func parseFile(
+    at path: String, options: JUnitOptions = JUnitOptions(), onTestCase: @escaping (TestCaseResult) -> Void
+  ) -> FileParseResult {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      return FileParseResult(path: path, testcaseCount: 0, error: .unreadable(path: path, reason: errnoText()))
+    }
+    defer { close(descriptor) }
+    var info = stat()
+    if fstat(descriptor, &info) == 0 {
+      if (info.st_mode & S_IFMT) == S_IFDIR {
+        return FileParseResult(path: path, testcaseCount: 0, error: .unreadable(path: path, reason: "is a directory"))
+      }
+      if let limit = options.limits.maxFileBytes, (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) > limit {
+        return FileParseResult(
+          path: path, testcaseCount: 0, error: .tooLarge(path: path, bytes: Int64(info.st_size), limit: limit))
+      }
+    }
+    let session = SAXSession(path: path, options: options, onTestCase: onTestCase)
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+      let count = read(descriptor, buffer, chunkSize)
+      if count < 0 {
+        if errno == EINTR { continue }
+        return session.finish(readError: errnoText())
+      }
+      if count == 0 { break }
+      if !session.feed(UnsafeRawBufferPointer(start: buffer, count: count)) { break }
+    }
+    return session.finish(readError: nil)
+  }
+
+  /// Reads a report held in memory (`path` only names it in errors).
+  @discardableResult
+  public static func parse(
+    bytes: some Collection<UInt8>, path: String, options: JUnitOptions = JUnitOptions(),
+    onTestCase: @escaping (TestCaseResult) -> Void
+  ) -> FileParseResult {
+    let session = SAXSession(path: path, options: options, onTestCase: onTestCase)
+    let data = Array(bytes)
+    var offset = 0
+    while offset < data.count {
+      let end = min(offset + chunkSize, data.count)
+      let accepted = data[offset..<end].withUnsafeBytes { session.feed($0) }
+      if !accepted { break }
+      offset = end
+    }
+    return session.finish(readError: nil)
+  }
+
+  /// Reads the whole report into a ``ParsedReport``.
+  public static func parseFile(at path: String, options: JUnitOptions = JUnitOptions()) -> ParsedReport {
+    let collector = Collector()
+    let result = parseFile(at: path, options: options) { collector.testcases.append($0) }
+    return ParsedReport(path: path, result: result, testcases: collector.testcases)
+  }
+
+  /// Reads a report held in memory into a ``ParsedReport``.
+  public static func parse(bytes: some Collection<UInt8>, path: String, options: JUnitOptions = JUnitOptions())
+    -> ParsedReport
+  {
+    let collector = Collector()
+    let result = parse(bytes: bytes, path: path, options: options) { collector.testcases.append($0) }
+    return ParsedReport(path: path, result: result, testcases: collector.testcases)
+  }
+
+  private final class Collector {
+    var testcases: [TestCaseResult] = []
+  }
+}
+
+extension ParsedReport {
+  init(path: String, result: FileParseResult, testcases: [TestCaseResult]) {
+    self.path = path
+    self.error = result.error
+    self.testcases = testcases
+    if result.error != nil {
+      for index in self.testcases.indices { self.testcases[index].incomplete = true }
+    }
+  }
+}
+
+func errnoText() -> String {
+  String(cString: strerror(errno))
+}
+
+/// One libxml2 push-parser context and the builder its callbacks feed.
+///
+/// A class so the C callbacks can reach it through the context's user-data pointer.
+private final class SAXSession {
+  let path: String
+  var builder: ReportBuilder
+  var context: xmlParserCtxtPtr?
+  /// An error raised by our own callbacks (entities, not JUnit); wins over libxml2's.
+  var stopError: JUnitError?
+  var sawData = false
+
+  init(path: String, options: JUnitOptions, onTestCase: @escaping (TestCaseResult) -> Void) {
+    _ = LibXML2Setup.initialized
+    self.path = path
+    self.builder = ReportBuilder(options: options, onTestCase: onTestCase)
+  }
+
+  deinit {
+    if let context { xmlFreeParserCtxt(context) }
+  }
+
+  /// Hands a chunk to libxml2; false once parsing has stopped.
+  func feed(_ chunk: UnsafeRawBufferPointer) -> Bool {
+    guard chunk.count > 0 else { return true }
+    sawData = true
+    let bytes = chunk.bindMemory(to: CChar.self)
+    if context == nil {
+      // The first bytes go to the constructor so libxml2 can detect the encoding (BOM, UTF-16).
+      let head = min(4, bytes.count)
+      guard let created = createContext(first: bytes.baseAddress, count: head) else {
+        stopError = .unreadable(path: path, reason: "libxml2 could not create a parser")
+        return false
+      }
+      context = created
+      if bytes.count > head {
+        return xmlParseChunk(created, bytes.baseAddress! + head, Int32(bytes.count - head), 0) == 0
+          && stopError == nil
+      }
+      return stopError == nil
+    }
+    guard let context else { return false }
+    return xmlParseChunk(context, bytes.baseAddress, Int32(bytes.count), 0) == 0 && stopError == nil
+  }
+
+  func finish(readError: String?) -> FileParseResult {
+    var error: JUnitError? = stopError
+    if error == nil, let readError { error = .unreadable(path: path, reason: readError) }
+    if error == nil {
+      if !sawData {
+        error = .malformed(path: path, line: 1, column: 1, reason: "the file is empty")
+      } else if let context {
+        if xmlParseChunk(context, nil, 0, 1) != 0 || context.pointee.wellFormed == 0 {
+          error = stopError ?? libxmlError(context)
+        }
+      }
+    }
+    return FileParseResult(path: path, testcaseCount: builder.testcaseCount, error: error)
+  }
+
+  func stop(with error: JUnitError) {
+    if stopError == nil { stopError = error }
+    if let context { xmlStopParser(context) }
+  }
+
+  var position: (line: Int, column: Int) {
+    guard let context else { return (1, 1) }
+    return (Int(xmlSAX2GetLineNumber(context)), Int(xmlSAX2GetColumnNumber(context)))
+  }
+
+  private func libxmlError(_ context: xmlParserCtxtPtr) -> JUnitError {
+    guard let last = xmlCtxtGetLastError(context) else {
+      let where_ = position
+      return .malformed(path: path, line: where_.line, column: where_.column, reason: "not well-formed")
+    }
+    var message = last.pointee.message.map { String(cString: $0) } ?? "not well-formed"
+    message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+    if last.pointee.code == XML_ERR_DOCUMENT_EMPTY.rawValue { message = "no XML content (empty or not XML)" }
+    return .malformed(path: path, line: max(1, Int(last.pointee.line)), column: max(1, Int(last.pointee.int2)), reason: message)
+  }
+
+  private func createContext(first: UnsafePointer<CChar>?, count: Int) -> xmlParserCtxtPtr? {
+    var handler = xmlSAXHandler()
+    handler.initialized = XML_SAX2_MAGIC
+    handler.startElementNs = { user, localName, _, _, _, _, attributeCount, _, attributes in
+      guard let user, let localName else { return }
+      let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
+      let list = AttributeList(base: attributes, count: Int(attributeCount))
+      if !session.builder.start(ElementName(localName), rawName: localName, attributes: list) {
+        session.stop(with: .notJUnit(path: session.path, rootElement: session.builder.rootElement ?? ""))
+      }
+    }
+    handler.endElementNs = { user, localName, _, _ in
+      guard let user, let localName else { return }
+      Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue().builder.end(ElementName(localName))
+    }
+    handler.characters = { user, bytes, length in
+      guard let user, let bytes, length > 0 else { return }
+      Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue().builder
+        .characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+    }
+    handler.cdataBlock = handler.characters
+    // Entities: refuse declarations outright (XXE, billion laughs) and never resolve anything.
+    handler.entityDecl = { user, name, _, _, _, _ in
+      guard let user else { return }
+      let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
+      let entity = name.map { String(cString: $0) } ?? "?"
+      let where_ = session.position
+      session.stop(
+        with: .entitiesRefused(
+          path: session.path, line: where_.line, column: where_.column,
+          detail: "the report declares the entity '\(entity)'"))
+    }
+    handler.reference = { user, name in
+      guard let user else { return }
+      let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
+      let entity = name.map { String(cString: $0) } ?? "?"
+      let where_ = session.position
+      session.stop(
+        with: .entitiesRefused(
+          path: session.path, line: where_.line, column: where_.column,
+          detail: "the report uses the undefined entity '&\(entity);'"))
+    }
+    handler.resolveEntity = { _, _, _ in nil }
+    handler.getEntity = { _, _ in nil }
+    handler.getParameterEntity = { _, _ in nil }
+    handler.externalSubset = { _, _, _, _ in }
+
+    let user = Unmanaged.passUnretained(self).toOpaque()
+    guard let context = xmlCreatePushParserCtxt(&handler, user, first, Int32(count), path) else { return nil }
+    xmlCtxtUseOptions(context, JUnitParser.parserOptions)
+    return context
+  }
+}

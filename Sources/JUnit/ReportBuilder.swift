@@ -1,0 +1,240 @@
+import BridgeCore
+
+/// Turns the element events of one report into ``TestCaseResult`` values.
+///
+/// Fed by the libxml2 SAX callbacks; keeps only the testcase being read, so
+/// memory does not grow with the report.
+struct ReportBuilder {
+  private struct Suite {
+    var name: String
+    var file: String?
+    /// Element depth of the `<testsuite>`, so only its direct children count as suite-level.
+    var depth: Int
+  }
+
+  /// What character data is currently being collected into.
+  private enum Capture {
+    case none, resultText, systemOut, systemErr, propertyText
+  }
+
+  let options: JUnitOptions
+  let onTestCase: (TestCaseResult) -> Void
+  private(set) var testcaseCount = 0
+  private(set) var rootElement: String?
+
+  private var depth = 0
+  private var suites: [Suite] = []
+  private var testcase: TestCaseResult?
+  private var testcaseDepth = 0
+  private var result: ResultElement?
+  private var resultDepth = 0
+  /// A result element directly on a `<testsuite>` (not inside a testcase).
+  private var resultIsSuiteLevel = false
+  private var propertyName: String?
+  private var capture = Capture.none
+  private var resultText: CappedText
+  private var systemOut: CappedText
+  private var systemErr: CappedText
+  private var propertyText: CappedText
+
+  init(options: JUnitOptions, onTestCase: @escaping (TestCaseResult) -> Void) {
+    self.options = options
+    self.onTestCase = onTestCase
+    resultText = CappedText(limit: options.limits.maxResultTextBytes)
+    systemOut = CappedText(limit: options.limits.maxOutputBytes)
+    systemErr = CappedText(limit: options.limits.maxOutputBytes)
+    propertyText = CappedText(limit: 4096)
+  }
+
+  /// Returns false when the root element shows this is not a JUnit report.
+  mutating func start(_ name: ElementName, rawName: UnsafePointer<UInt8>, attributes: AttributeList) -> Bool {
+    depth += 1
+    if depth == 1 {
+      rootElement = String(cString: rawName)
+      guard name == .testsuites || name == .testsuite else { return false }
+    }
+    if result != nil {
+      // Inside a result element only Surefire's <stackTrace> adds to its text; the
+      // rerun's own <system-out>/<system-err> and anything else are skipped.
+      capture = name == .stackTrace && depth == resultDepth + 1 ? .resultText : .none
+      return true
+    }
+    switch name {
+    case .testsuite where testcase == nil:
+      suites.append(
+        Suite(
+          name: attributes.value("name") ?? "",
+          file: attributes.value("file") ?? attributes.value("filepath"), depth: depth))
+    case .testcase where testcase == nil:
+      startTestCase(attributes)
+    case .failure, .error, .skipped, .flakyFailure, .flakyError, .rerunFailure, .rerunError:
+      guard result == nil, let kind = name.resultKind else { break }
+      let inTestCase = testcase != nil
+      // A result directly on a suite only counts when it is the suite's own child.
+      guard inTestCase || (!suites.isEmpty && depth == suiteLevelChildDepth) else { break }
+      guard inTestCase ? depth == testcaseDepth + 1 : true else { break }
+      result = ResultElement(
+        kind: kind, message: attributes.value("message").map(capMessage), type: attributes.value("type"))
+      resultDepth = depth
+      resultIsSuiteLevel = !inTestCase
+      resultText.reset()
+      capture = .resultText
+    case .systemOut where testcase != nil && result == nil && depth == testcaseDepth + 1:
+      capture = .systemOut
+    case .systemErr where testcase != nil && result == nil && depth == testcaseDepth + 1:
+      capture = .systemErr
+    case .property where testcase != nil && result == nil:
+      if let propertyName = attributes.value("name") {
+        if let value = attributes.value("value") {
+          testcase?.properties.append(Property(name: propertyName, value: value))
+        } else {
+          self.propertyName = propertyName
+          propertyText.reset()
+          capture = .propertyText
+        }
+      }
+    default:
+      break
+    }
+    return true
+  }
+
+  mutating func end(_ name: ElementName) {
+    defer { depth -= 1 }
+    if result != nil, depth > resultDepth {
+      capture = .resultText
+      return
+    }
+    switch name {
+    case .testsuite:
+      if let last = suites.last, last.depth == depth { suites.removeLast() }
+    case .testcase where testcase != nil && depth == testcaseDepth:
+      finishTestCase()
+    case .failure, .error, .skipped, .flakyFailure, .flakyError, .rerunFailure, .rerunError:
+      guard result != nil, depth == resultDepth else { break }
+      finishResult()
+    case .systemOut, .systemErr:
+      capture = .none
+    case .property where capture == .propertyText:
+      if let propertyName {
+        testcase?.properties.append(Property(name: propertyName, value: propertyText.text))
+      }
+      propertyName = nil
+      capture = .none
+    default:
+      break
+    }
+  }
+
+  mutating func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
+    switch capture {
+    case .none: return
+    case .resultText: resultText.append(bytes)
+    case .systemOut: systemOut.append(bytes)
+    case .systemErr: systemErr.append(bytes)
+    case .propertyText: propertyText.append(bytes)
+    }
+  }
+
+  /// Depth at which the innermost suite's direct children sit.
+  private var suiteLevelChildDepth: Int { suites.last.map { $0.depth + 1 } ?? -1 }
+
+  // MARK: - Testcases
+
+  private mutating func startTestCase(_ attributes: AttributeList) {
+    testcaseDepth = depth
+    let lineText = attributes.value("line")
+    testcase = TestCaseResult(
+      suitePath: suites.map(\.name),
+      classname: attributes.value("classname"),
+      name: attributes.value("name") ?? "",
+      file: attributes.value("file"),
+      line: lineText.flatMap { Int($0) },
+      duration: DurationParser.seconds(attributes.value("time") ?? attributes.value("duration")),
+      timestamp: attributes.value("timestamp"),
+      statusAttribute: attributes.value("status")?.lowercased()
+    )
+    systemOut.reset()
+    systemErr.reset()
+  }
+
+  private mutating func finishTestCase() {
+    guard var finished = testcase else { return }
+    testcase = nil
+    capture = .none
+    if !systemOut.isEmpty { finished.systemOut = systemOut.text }
+    if !systemErr.isEmpty { finished.systemErr = systemErr.text }
+    if finished.file == nil, let suiteFile = suites.last?.file { finished.file = suiteFile }
+    enrich(&finished)
+    testcaseCount += 1
+    onTestCase(finished)
+  }
+
+  private mutating func finishResult() {
+    guard var finished = result else { return }
+    result = nil
+    capture = .none
+    if !resultText.isEmpty { finished.text = resultText.text }
+    if resultIsSuiteLevel {
+      emitSuiteLevelResult(finished)
+    } else {
+      testcase?.results.append(finished)
+    }
+  }
+
+  /// A `<failure>`/`<error>` on a suite means the suite broke (setup, collection):
+  /// it becomes a result of its own so a crashed suite never looks green.
+  private mutating func emitSuiteLevelResult(_ element: ResultElement) {
+    guard element.kind == .failure || element.kind == .error else { return }
+    var synthetic = TestCaseResult(
+      suitePath: suites.map(\.name), name: suites.last?.name ?? "", file: suites.last?.file,
+      results: [element], isSuiteLevel: true)
+    enrich(&synthetic)
+    onTestCase(synthetic)
+  }
+
+  /// Fills the Testomat.io id, Jira keys and source location.
+  private func enrich(_ testcase: inout TestCaseResult) {
+    var testID = TestIdentifiers.testomatioID(inTitle: testcase.name)
+    var jira = TestIdentifiers.jiraKeys(inTitle: testcase.name)
+    for property in testcase.properties {
+      let key = property.name.lowercased()
+      if testID == nil, TestIdentifiers.testIDPropertyNames.contains(key) {
+        testID = TestIdentifiers.testomatioID(inPropertyValue: property.value)
+      }
+      if TestIdentifiers.jiraPropertyNames.contains(key) {
+        for found in TestIdentifiers.jiraKeys(inPropertyValue: property.value) where !jira.contains(found) {
+          jira.append(found)
+        }
+      }
+    }
+    if testID == nil, let out = testcase.systemOut { testID = TestIdentifiers.testomatioID(inOutput: out) }
+    if testID == nil, let err = testcase.systemErr { testID = TestIdentifiers.testomatioID(inOutput: err) }
+    if testID == nil {
+      for result in testcase.results {
+        if let text = result.text, let found = TestIdentifiers.testomatioID(inOutput: text) {
+          testID = found
+          break
+        }
+      }
+    }
+    testcase.testomatioID = testID
+    testcase.jiraKeys = jira
+    if let workspace = options.workspace {
+      if let file = testcase.file {
+        testcase.file = SourceLocator.relativeToWorkspace(file, workspace: workspace)
+      } else if let text = testcase.decidingResult?.text ?? testcase.results.first?.text,
+        let location = SourceLocator.firstWorkspaceFrame(in: text, workspace: workspace)
+      {
+        testcase.file = location.file
+        if testcase.line == nil { testcase.line = location.line }
+      }
+    }
+  }
+
+  private func capMessage(_ message: String) -> String {
+    let limit = options.limits.maxMessageCharacters
+    guard message.utf8.count > limit, message.count > limit else { return message }
+    return String(message.prefix(limit)) + "… [testbridge: message truncated]"
+  }
+}

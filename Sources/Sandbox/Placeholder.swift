@@ -1,0 +1,1 @@
+// Sandbox: see Package.swift for this target's role.

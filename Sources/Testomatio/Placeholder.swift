@@ -1,0 +1,1 @@
+// Testomatio: see Package.swift for this target's role.
