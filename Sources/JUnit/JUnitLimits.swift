@@ -6,13 +6,16 @@ public struct JUnitLimits: Sendable, Hashable {
   public var maxResultTextBytes: Int
   /// Characters kept of a `message` attribute.
   public var maxMessageCharacters: Int
+  /// Deepest element nesting accepted (libxml2's push parser does not enforce one).
+  public var maxDepth: Int
   /// Reports larger than this are refused unread; `nil` means no limit (parsing streams).
   public var maxFileBytes: Int64?
 
   public init(
     maxOutputBytes: Int = 64 * 1024, maxResultTextBytes: Int = 64 * 1024,
-    maxMessageCharacters: Int = 4 * 1024, maxFileBytes: Int64? = nil
+    maxMessageCharacters: Int = 4 * 1024, maxDepth: Int = 256, maxFileBytes: Int64? = nil
   ) {
+    self.maxDepth = maxDepth
     self.maxOutputBytes = maxOutputBytes
     self.maxResultTextBytes = maxResultTextBytes
     self.maxMessageCharacters = maxMessageCharacters

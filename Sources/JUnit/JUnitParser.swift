@@ -148,25 +148,43 @@ private final class SAXSession {
 
   /// Hands a chunk to libxml2; false once parsing has stopped.
   func feed(_ chunk: UnsafeRawBufferPointer) -> Bool {
-    guard chunk.count > 0 else { return true }
+    guard chunk.count > 0, let base = chunk.bindMemory(to: CChar.self).baseAddress else { return true }
     sawData = true
-    let bytes = chunk.bindMemory(to: CChar.self)
+    var offset = 0
     if context == nil {
       // The first bytes go to the constructor so libxml2 can detect the encoding (BOM, UTF-16).
-      let head = min(4, bytes.count)
-      guard let created = createContext(first: bytes.baseAddress, count: head) else {
+      offset = min(4, chunk.count)
+      guard let created = createContext(first: base, count: offset) else {
         stopError = .unreadable(path: path, reason: "libxml2 could not create a parser")
         return false
       }
       context = created
-      if bytes.count > head {
-        return xmlParseChunk(created, bytes.baseAddress! + head, Int32(bytes.count - head), 0) == 0
-          && stopError == nil
-      }
-      return stopError == nil
     }
     guard let context else { return false }
-    return xmlParseChunk(context, bytes.baseAddress, Int32(bytes.count), 0) == 0 && stopError == nil
+    while offset < chunk.count {
+      // Inside a CDATA section libxml2's push parser hands out only 300 bytes per
+      // call and rescans what is buffered, so a long CDATA (a 50 MB <system-out>)
+      // would pile up until its 10 MB lookup limit. Feed such sections in small
+      // pieces and drain each one.
+      let inCDATA = context.pointee.instate == XML_PARSER_CDATA_SECTION
+      let piece = inCDATA ? min(Self.cdataPiece, chunk.count - offset) : chunk.count - offset
+      guard xmlParseChunk(context, base + offset, Int32(piece), 0) == 0, stopError == nil else { return false }
+      offset += piece
+      guard drainCDATA(context) else { return false }
+    }
+    return true
+  }
+
+  private static let cdataPiece = 4096
+
+  private func drainCDATA(_ context: xmlParserCtxtPtr) -> Bool {
+    while context.pointee.instate == XML_PARSER_CDATA_SECTION, let input = context.pointee.input {
+      let before = input.pointee.cur
+      guard let end = input.pointee.end, let cur = before, end - cur > 2 * Self.cdataPiece / 10 else { return true }
+      guard xmlParseChunk(context, nil, 0, 0) == 0, stopError == nil else { return false }
+      if input.pointee.cur == before { return true }
+    }
+    return true
   }
 
   func finish(readError: String?) -> FileParseResult {
@@ -182,6 +200,19 @@ private final class SAXSession {
       }
     }
     return FileParseResult(path: path, testcaseCount: builder.testcaseCount, error: error)
+  }
+
+  func refuse(_ refusal: StartRefusal) {
+    switch refusal {
+    case .notJUnit:
+      stop(with: .notJUnit(path: path, rootElement: builder.rootElement ?? ""))
+    case .tooDeep:
+      let where_ = position
+      stop(
+        with: .malformed(
+          path: path, line: where_.line, column: where_.column,
+          reason: "elements nested deeper than the depth limit of \(builder.options.limits.maxDepth)"))
+    }
   }
 
   func stop(with error: JUnitError) {
@@ -212,8 +243,10 @@ private final class SAXSession {
       guard let user, let localName else { return }
       let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
       let list = AttributeList(base: attributes, count: Int(attributeCount))
-      if !session.builder.start(ElementName(localName), rawName: localName, attributes: list) {
-        session.stop(with: .notJUnit(path: session.path, rootElement: session.builder.rootElement ?? ""))
+      do throws(StartRefusal) {
+        try session.builder.start(ElementName(localName), rawName: localName, attributes: list)
+      } catch {
+        session.refuse(error)
       }
     }
     handler.endElementNs = { user, localName, _, _ in

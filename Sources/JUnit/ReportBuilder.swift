@@ -1,9 +1,15 @@
 import BridgeCore
+import Foundation
 
 /// Turns the element events of one report into ``TestCaseResult`` values.
 ///
 /// Fed by the libxml2 SAX callbacks; keeps only the testcase being read, so
 /// memory does not grow with the report.
+/// Why the builder wants parsing to stop at a start tag.
+enum StartRefusal: Error {
+  case notJUnit, tooDeep
+}
+
 struct ReportBuilder {
   private struct Suite {
     var name: String
@@ -47,17 +53,18 @@ struct ReportBuilder {
   }
 
   /// Returns false when the root element shows this is not a JUnit report.
-  mutating func start(_ name: ElementName, rawName: UnsafePointer<UInt8>, attributes: AttributeList) -> Bool {
+  mutating func start(_ name: ElementName, rawName: UnsafePointer<UInt8>, attributes: AttributeList) throws(StartRefusal) {
     depth += 1
     if depth == 1 {
       rootElement = String(cString: rawName)
-      guard name == .testsuites || name == .testsuite else { return false }
+      guard name == .testsuites || name == .testsuite else { throw .notJUnit }
     }
+    guard depth <= options.limits.maxDepth else { throw .tooDeep }
     if result != nil {
       // Inside a result element only Surefire's <stackTrace> adds to its text; the
       // rerun's own <system-out>/<system-err> and anything else are skipped.
       capture = name == .stackTrace && depth == resultDepth + 1 ? .resultText : .none
-      return true
+      return
     }
     switch name {
     case .testsuite where testcase == nil:
@@ -96,7 +103,6 @@ struct ReportBuilder {
     default:
       break
     }
-    return true
   }
 
   mutating func end(_ name: ElementName) {
@@ -174,7 +180,11 @@ struct ReportBuilder {
     guard var finished = result else { return }
     result = nil
     capture = .none
-    if !resultText.isEmpty { finished.text = resultText.text }
+    if !resultText.isEmpty {
+      // Whitespace around the body (or around Surefire's <stackTrace>) is layout, not text.
+      let text = resultText.text.trimmingCharacters(in: .whitespacesAndNewlines)
+      if !text.isEmpty { finished.text = text }
+    }
     if resultIsSuiteLevel {
       emitSuiteLevelResult(finished)
     } else {
