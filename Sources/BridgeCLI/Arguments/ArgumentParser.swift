@@ -225,8 +225,9 @@ private struct ParseState {
   // MARK: Positionals
 
   /// Matches the collected positional words to the spec, in order. Each
-  /// positional takes one word (a repeating one as many as it can while
-  /// leaving one for every later required positional).
+  /// positional takes one word; a repeating one takes as many as it can
+  /// while leaving one for every later required positional; an optional one
+  /// takes a word only when that still leaves enough for the required ones.
   mutating func matchPositionals() {
     var remaining = positionals.count
     for (offset, positional) in spec.positionals.enumerated() {
@@ -234,7 +235,9 @@ private struct ParseState {
       let available = max(0, remaining - requiredAfter)
       let taken: Int
       if positional.repeating {
-        taken = available
+        // A required repeating positional takes its first word before later
+        // positionals are served, so a short list reports the later one.
+        taken = positional.optional ? available : max(min(1, remaining), available)
       } else if positional.optional {
         taken = min(1, available)
       } else {
