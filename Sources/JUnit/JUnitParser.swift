@@ -233,6 +233,13 @@ private final class SAXSession {
     var message = last.pointee.message.map { String(cString: $0) } ?? "not well-formed"
     message = message.trimmingCharacters(in: .whitespacesAndNewlines)
     if last.pointee.code == XML_ERR_DOCUMENT_EMPTY.rawValue { message = "no XML content (empty or not XML)" }
+    // At end of input libxml2's push parser reports "Extra content at the end of
+    // the document" even when the real problem is a report cut off mid-element.
+    if last.pointee.code == XML_ERR_DOCUMENT_END.rawValue, context.pointee.nameNr > 0,
+      let open = context.pointee.name
+    {
+      message = "the report ends inside <\(String(cString: open))> (truncated: was the test runner killed?)"
+    }
     return .malformed(path: path, line: max(1, Int(last.pointee.line)), column: max(1, Int(last.pointee.int2)), reason: message)
   }
 
