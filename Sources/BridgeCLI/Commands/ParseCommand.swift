@@ -29,6 +29,10 @@ struct ParseCommand: Command {
     // The summary only counts, so it streams; the other formats list every test.
     let loaded = ReportLoader(options: options.junit)
       .load(arguments.positionals, keepTestcases: format != "summary")
+    if loaded.files.isEmpty {
+      for problem in loaded.finderProblems { context.error(problem.description) }
+      return .reportProblem
+    }
     switch format {
     case "json":
       ParseJSONRenderer().render(loaded, to: output)
@@ -39,7 +43,8 @@ struct ParseCommand: Command {
       SummaryRenderer(heading: "testbridge parse").render(loaded, to: output)
     }
     output.flush()
-    if format != "summary" {
+    // The summary lists problems itself; elsewhere (or into a file) they go to stderr.
+    if format != "summary" || arguments.value("output") != nil {
       for problem in loaded.finderProblems { context.error(problem.description) }
       for file in loaded.brokenFiles { context.error(file.error?.description ?? file.path) }
     }
