@@ -7,7 +7,7 @@ public enum BridgeCLI {
   static let abstract = "Connect CI test runs to Testomat.io and Jira."
 
   /// Every subcommand, in the order `--help` lists them.
-  static let commands: [any Command.Type] = [ParseCommand.self]
+  static let commands: [any Command.Type] = [DemoCommand.self, ParseCommand.self]
 
   /// Runs the process's command line and exits.
   public static func main() async -> Never {
