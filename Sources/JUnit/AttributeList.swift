@@ -24,6 +24,16 @@ struct AttributeList {
     return nil
   }
 
+  /// Calls `body` with each attribute's local name and raw value bytes.
+  func forEach(_ body: (UnsafePointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
+    guard let base else { return }
+    for index in 0..<count {
+      let slot = base + index * 5
+      guard let localName = slot[0], let start = slot[3], let end = slot[4] else { continue }
+      body(localName, UnsafeBufferPointer(start: start, count: end - start))
+    }
+  }
+
   /// With entity substitution off, libxml2 writes an attribute's `&` as the
   /// literal `&#38;` (it expects the tree builder to decode it); undo that.
   static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {

@@ -1,5 +1,29 @@
 import BridgeCore
 
+/// Attribute local names the engine reads on `<testcase>`.
+enum TestCaseAttribute {
+  case name, classname, file, line, time, timestamp, status, other
+
+  init(_ name: UnsafePointer<UInt8>) {
+    @inline(__always) func equals(_ literal: StaticString) -> Bool {
+      let count = literal.utf8CodeUnitCount
+      let bytes = literal.utf8Start
+      for index in 0..<count where name[index] != bytes[index] { return false }
+      return name[count] == 0
+    }
+    switch name[0] {
+    case UInt8(ascii: "n"): self = equals("name") ? .name : .other
+    case UInt8(ascii: "c"): self = equals("classname") ? .classname : .other
+    case UInt8(ascii: "f"): self = equals("file") ? .file : .other
+    case UInt8(ascii: "l"): self = equals("line") ? .line : .other
+    case UInt8(ascii: "t"): self = equals("time") ? .time : equals("timestamp") ? .timestamp : .other
+    case UInt8(ascii: "d"): self = equals("duration") ? .time : .other
+    case UInt8(ascii: "s"): self = equals("status") ? .status : .other
+    default: self = .other
+    }
+  }
+}
+
 /// The JUnit elements the engine reacts to; everything else is skipped.
 enum ElementName: UInt8 {
   case testsuites, testsuite, testcase

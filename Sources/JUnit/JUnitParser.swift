@@ -130,7 +130,7 @@ func errnoText() -> String {
 /// A class so the C callbacks can reach it through the context's user-data pointer.
 private final class SAXSession {
   let path: String
-  var builder: ReportBuilder
+  let builder: ReportBuilder
   var context: xmlParserCtxtPtr?
   /// An error raised by our own callbacks (entities, not JUnit); wins over libxml2's.
   var stopError: JUnitError?
@@ -248,22 +248,24 @@ private final class SAXSession {
     handler.initialized = XML_SAX2_MAGIC
     handler.startElementNs = { user, localName, _, _, _, _, attributeCount, _, attributes in
       guard let user, let localName else { return }
-      let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
       let list = AttributeList(base: attributes, count: Int(attributeCount))
-      do throws(StartRefusal) {
-        try session.builder.start(ElementName(localName), rawName: localName, attributes: list)
-      } catch {
-        session.refuse(error)
+      Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { session in
+        do throws(StartRefusal) {
+          try session.builder.start(ElementName(localName), rawName: localName, attributes: list)
+        } catch {
+          session.refuse(error)
+        }
       }
     }
     handler.endElementNs = { user, localName, _, _ in
       guard let user, let localName else { return }
-      Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue().builder.end(ElementName(localName))
+      Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { $0.builder.end(ElementName(localName)) }
     }
     handler.characters = { user, bytes, length in
       guard let user, let bytes, length > 0 else { return }
-      Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue().builder
-        .characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+      Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef {
+        $0.builder.characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+      }
     }
     handler.cdataBlock = handler.characters
     // Entities: refuse declarations outright (XXE, billion laughs) and never resolve anything.

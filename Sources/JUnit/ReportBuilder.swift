@@ -1,5 +1,7 @@
 import BridgeCore
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns the element events of one report into ``TestCaseResult`` values.
 ///
@@ -10,7 +12,7 @@ enum StartRefusal: Error {
   case notJUnit, tooDeep
 }
 
-struct ReportBuilder {
+final class ReportBuilder {
   private struct Suite {
     var name: String
     var file: String?
@@ -30,6 +32,8 @@ struct ReportBuilder {
 
   private var depth = 0
   private var suites: [Suite] = []
+  /// `suites.map(\.name)`, kept in step so testcases share one array.
+  private var suitePath: [String] = []
   private var testcase: TestCaseResult?
   private var testcaseDepth = 0
   private var result: ResultElement?
@@ -37,6 +41,11 @@ struct ReportBuilder {
   /// A result element directly on a `<testsuite>` (not inside a testcase).
   private var resultIsSuiteLevel = false
   private var propertyName: String?
+  /// Consecutive testcases usually share classname and file: reuse those strings.
+  private var classnameCache = RepeatedValueCache()
+  private var fileCache = RepeatedValueCache()
+  /// A `tid://@T…` id found in the current testcase's output.
+  private var outputTestID: String?
   private var capture = Capture.none
   private var resultText: CappedText
   private var systemOut: CappedText
@@ -53,7 +62,7 @@ struct ReportBuilder {
   }
 
   /// Returns false when the root element shows this is not a JUnit report.
-  mutating func start(_ name: ElementName, rawName: UnsafePointer<UInt8>, attributes: AttributeList) throws(StartRefusal) {
+  func start(_ name: ElementName, rawName: UnsafePointer<UInt8>, attributes: AttributeList) throws(StartRefusal) {
     depth += 1
     if depth == 1 {
       rootElement = String(cString: rawName)
@@ -68,10 +77,10 @@ struct ReportBuilder {
     }
     switch name {
     case .testsuite where testcase == nil:
+      let suiteName = attributes.value("name") ?? ""
       suites.append(
-        Suite(
-          name: attributes.value("name") ?? "",
-          file: attributes.value("file") ?? attributes.value("filepath"), depth: depth))
+        Suite(name: suiteName, file: attributes.value("file") ?? attributes.value("filepath"), depth: depth))
+      suitePath.append(suiteName)
     case .testcase where testcase == nil:
       startTestCase(attributes)
     case .failure, .error, .skipped, .flakyFailure, .flakyError, .rerunFailure, .rerunError:
@@ -105,7 +114,7 @@ struct ReportBuilder {
     }
   }
 
-  mutating func end(_ name: ElementName) {
+  func end(_ name: ElementName) {
     defer { depth -= 1 }
     if result != nil, depth > resultDepth {
       capture = .resultText
@@ -113,7 +122,10 @@ struct ReportBuilder {
     }
     switch name {
     case .testsuite:
-      if let last = suites.last, last.depth == depth { suites.removeLast() }
+      if let last = suites.last, last.depth == depth {
+        suites.removeLast()
+        suitePath.removeLast()
+      }
     case .testcase where testcase != nil && depth == testcaseDepth:
       finishTestCase()
     case .failure, .error, .skipped, .flakyFailure, .flakyError, .rerunFailure, .rerunError:
@@ -132,7 +144,7 @@ struct ReportBuilder {
     }
   }
 
-  mutating func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
+  func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
     switch capture {
     case .none: return
     case .resultText: resultText.append(bytes)
@@ -147,43 +159,62 @@ struct ReportBuilder {
 
   // MARK: - Testcases
 
-  private mutating func startTestCase(_ attributes: AttributeList) {
+  private func startTestCase(_ attributes: AttributeList) {
     testcaseDepth = depth
-    let lineText = attributes.value("line")
-    testcase = TestCaseResult(
-      suitePath: suites.map(\.name),
-      classname: attributes.value("classname"),
-      name: attributes.value("name") ?? "",
-      file: attributes.value("file"),
-      line: lineText.flatMap { Int($0) },
-      duration: DurationParser.seconds(attributes.value("time") ?? attributes.value("duration")),
-      timestamp: attributes.value("timestamp"),
-      statusAttribute: attributes.value("status")?.lowercased()
-    )
+    var started = TestCaseResult(suitePath: suitePath, name: "")
+    var sawTime = false
+    // One pass over the attributes: this runs for every testcase of every report.
+    attributes.forEach { localName, value in
+      switch TestCaseAttribute(localName) {
+      case .name: started.name = AttributeList.decode(value)
+      case .classname: started.classname = classnameCache.string(for: value)
+      case .file: started.file = fileCache.string(for: value)
+      case .line: started.line = Self.integer(value)
+      case .time:
+        // `time` wins over `duration` when a tool writes both.
+        if !sawTime { started.duration = DurationParser.seconds(bytes: value) }
+        sawTime = sawTime || localName[1] == UInt8(ascii: "i")
+      case .timestamp: started.timestamp = AttributeList.decode(value)
+      case .status: started.statusAttribute = AttributeList.decode(value).lowercased()
+      case .other: break
+      }
+    }
+    testcase = started
     systemOut.reset()
     systemErr.reset()
   }
 
-  private mutating func finishTestCase() {
-    guard var finished = testcase else { return }
-    testcase = nil
+  private static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    var value = 0
+    var digits = 0
+    for byte in bytes {
+      if byte == 0x20 { continue }
+      guard byte >= 0x30, byte <= 0x39, digits < 12 else { return nil }
+      value = value * 10 + Int(byte - 0x30)
+      digits += 1
+    }
+    return digits > 0 ? value : nil
+  }
+
+  private func finishTestCase() {
+    guard var finished = testcase.take() else { return }
     capture = .none
     if !systemOut.isEmpty { finished.systemOut = systemOut.text }
     if !systemErr.isEmpty { finished.systemErr = systemErr.text }
+    // Look for `tid://` in the kept output bytes, before any String work.
+    outputTestID = systemOut.testomatioID() ?? systemErr.testomatioID()
     if finished.file == nil, let suiteFile = suites.last?.file { finished.file = suiteFile }
     enrich(&finished)
     testcaseCount += 1
     onTestCase(finished)
   }
 
-  private mutating func finishResult() {
-    guard var finished = result else { return }
-    result = nil
+  private func finishResult() {
+    guard var finished = result.take() else { return }
     capture = .none
     if !resultText.isEmpty {
       // Whitespace around the body (or around Surefire's <stackTrace>) is layout, not text.
-      let text = resultText.text.trimmingCharacters(in: .whitespacesAndNewlines)
-      if !text.isEmpty { finished.text = text }
+      if let text = resultText.trimmedText { finished.text = text }
     }
     if resultIsSuiteLevel {
       emitSuiteLevelResult(finished)
@@ -194,10 +225,10 @@ struct ReportBuilder {
 
   /// A `<failure>`/`<error>` on a suite means the suite broke (setup, collection):
   /// it becomes a result of its own so a crashed suite never looks green.
-  private mutating func emitSuiteLevelResult(_ element: ResultElement) {
+  private func emitSuiteLevelResult(_ element: ResultElement) {
     guard element.kind == .failure || element.kind == .error else { return }
     var synthetic = TestCaseResult(
-      suitePath: suites.map(\.name), name: suites.last?.name ?? "", file: suites.last?.file,
+      suitePath: suitePath, name: suites.last?.name ?? "", file: suites.last?.file,
       results: [element], isSuiteLevel: true)
     enrich(&synthetic)
     onTestCase(synthetic)
@@ -205,8 +236,12 @@ struct ReportBuilder {
 
   /// Fills the Testomat.io id, Jira keys and source location.
   private func enrich(_ testcase: inout TestCaseResult) {
-    var testID = TestIdentifiers.testomatioID(inTitle: testcase.name)
-    var jira = TestIdentifiers.jiraKeys(inTitle: testcase.name)
+    var testID: String?
+    var jira: [String] = []
+    if testcase.name.utf8.contains(UInt8(ascii: "@")) {
+      testID = TestIdentifiers.testomatioID(inTitle: testcase.name)
+      jira = TestIdentifiers.jiraKeys(inTitle: testcase.name)
+    }
     for property in testcase.properties {
       let key = property.name.lowercased()
       if testID == nil, TestIdentifiers.testIDPropertyNames.contains(key) {
@@ -218,8 +253,7 @@ struct ReportBuilder {
         }
       }
     }
-    if testID == nil, let out = testcase.systemOut { testID = TestIdentifiers.testomatioID(inOutput: out) }
-    if testID == nil, let err = testcase.systemErr { testID = TestIdentifiers.testomatioID(inOutput: err) }
+    if testID == nil, !testcase.isSuiteLevel { testID = outputTestID }
     if testID == nil {
       for result in testcase.results {
         if let text = result.text, let found = TestIdentifiers.testomatioID(inOutput: text) {
@@ -232,8 +266,10 @@ struct ReportBuilder {
     testcase.jiraKeys = jira
     if let workspace = options.workspace {
       if let file = testcase.file {
-        testcase.file = SourceLocator.relativeToWorkspace(file, workspace: workspace)
-      } else if let text = testcase.decidingResult?.text ?? testcase.results.first?.text,
+        if file.utf8.first == UInt8(ascii: "/") {
+          testcase.file = SourceLocator.relativeToWorkspace(file, workspace: workspace)
+        }
+      } else if !testcase.results.isEmpty, let text = testcase.decidingResult?.text ?? testcase.results.first?.text,
         let location = SourceLocator.firstWorkspaceFrame(in: text, workspace: workspace)
       {
         testcase.file = location.file
@@ -246,5 +282,26 @@ struct ReportBuilder {
     let limit = options.limits.maxMessageCharacters
     guard message.utf8.count > limit, message.count > limit else { return message }
     return String(message.prefix(limit)) + "… [testbridge: message truncated]"
+  }
+}
+
+/// Remembers the last attribute value decoded, so a run of testcases with the
+/// same classname or file shares one String instead of allocating each time.
+struct RepeatedValueCache {
+  private var bytes: [UInt8] = []
+  private var value = ""
+
+  mutating func string(for raw: UnsafeBufferPointer<UInt8>) -> String {
+    if raw.count == bytes.count {
+      let same = bytes.withUnsafeBufferPointer { kept in
+        guard let left = kept.baseAddress, let right = raw.baseAddress else { return true }
+        return memcmp(left, right, raw.count) == 0
+      }
+      if same { return value }
+    }
+    bytes.removeAll(keepingCapacity: true)
+    bytes.append(contentsOf: raw)
+    value = AttributeList.decode(raw)
+    return value
   }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Reads the `time` attribute as tools really write it.
 ///
 /// Accepted: `1.5`, `1e-3`, ` 2 `, `0,5` (decimal comma, as some locales
@@ -8,20 +6,60 @@ import Foundation
 /// non-numeric, infinite and NaN values give `nil` (unknown duration).
 public enum DurationParser {
   public static func seconds(_ raw: String?) -> Double? {
-    guard let raw else { return nil }
-    var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-    guard !text.isEmpty else { return nil }
-    if text.contains(",") {
-      if text.contains(".") {
-        text.removeAll { $0 == "," }
-      } else if text.filter({ $0 == "," }).count == 1 {
-        text = text.replacingOccurrences(of: ",", with: ".")
+    guard var raw else { return nil }
+    return raw.withUTF8 { seconds(bytes: $0) }
+  }
+
+  /// Parses straight from attribute bytes; runs once per testcase.
+  public static func seconds(bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    var start = 0
+    var end = bytes.count
+    while start < end, isSpace(bytes[start]) { start += 1 }
+    while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+    guard start < end else { return nil }
+    // Fast path: digits with an optional '.' fraction (what nearly every tool writes).
+    // integer / 10^k is one correctly rounded division, the same result as strtod.
+    var integer: UInt64 = 0
+    var scale: Double = 1
+    var digits = 0
+    var sawDot = false
+    var simple = true
+    for index in start..<end {
+      let byte = bytes[index]
+      if byte >= 0x30, byte <= 0x39 {
+        guard digits < 17 else {
+          simple = false
+          break
+        }
+        integer = integer * 10 + UInt64(byte - 0x30)
+        digits += 1
+        if sawDot { scale *= 10 }
+      } else if byte == UInt8(ascii: "."), !sawDot {
+        sawDot = true
       } else {
-        text.removeAll { $0 == "," }
+        simple = false
+        break
       }
     }
-    guard let value = Double(text), value.isFinite else { return nil }
+    if simple, digits > 0 { return Double(integer) / scale }
+    return slowPath(bytes, start, end)
+  }
+
+  private static func isSpace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+  }
+
+  private static func slowPath(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+    var text = Array(bytes[start..<end])
+    let commas = text.count { $0 == UInt8(ascii: ",") }
+    if commas > 0 {
+      if text.contains(UInt8(ascii: ".")) || commas > 1 {
+        text.removeAll { $0 == UInt8(ascii: ",") }  // thousands separators
+      } else if let comma = text.firstIndex(of: UInt8(ascii: ",")) {
+        text[comma] = UInt8(ascii: ".")  // decimal comma
+      }
+    }
+    guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else { return nil }
     return max(0, value)
   }
 }
-

@@ -15,30 +15,42 @@ public enum TestIdentifiers {
 
   /// The 8 characters of the first `@T` id in `text` (`@T1a2b3c4d` gives `1a2b3c4d`).
   public static func testomatioID(inTitle text: String) -> String? {
-    let bytes = Array(text.utf8)
-    var index = 0
-    while index + 10 <= bytes.count {
-      if bytes[index] == UInt8(ascii: "@"), bytes[index + 1] == UInt8(ascii: "T"),
-        let id = eightWordCharacters(bytes, from: index + 2)
-      {
-        return id
+    var text = text
+    return text.withUTF8 { bytes in
+      var index = 0
+      while index + 10 <= bytes.count {
+        if bytes[index] == UInt8(ascii: "@"), bytes[index + 1] == UInt8(ascii: "T"),
+          let id = eightWordCharacters(bytes, from: index + 2)
+        {
+          return id
+        }
+        index += 1
       }
-      index += 1
+      return nil
     }
-    return nil
   }
 
   /// The id of a `tid://@T1a2b3c4d` line in output or failure text.
   public static func testomatioID(inOutput text: String) -> String? {
-    let marker = Array("tid://@T".utf8)
-    let bytes = Array(text.utf8)
-    guard bytes.count >= marker.count + 8 else { return nil }
+    var text = text
+    return text.withUTF8 { testomatioID(inOutputBytes: $0) }
+  }
+
+  /// The id of a `tid://@T1a2b3c4d` line in output bytes.
+  public static func testomatioID(inOutputBytes bytes: UnsafeBufferPointer<UInt8>) -> String? {
+    let marker: StaticString = "tid://@T"
+    let markerBytes = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
+    guard bytes.count >= markerBytes.count + 8 else { return nil }
     var index = 0
-    while index + marker.count + 8 <= bytes.count {
-      if bytes[index] == marker[0], Array(bytes[index..<index + marker.count]) == marker,
-        let id = eightWordCharacters(bytes, from: index + marker.count)
-      {
-        return id
+    let last = bytes.count - markerBytes.count - 8
+    while index <= last {
+      if bytes[index] == UInt8(ascii: "t") {
+        var matches = true
+        for offset in 1..<markerBytes.count where bytes[index + offset] != markerBytes[offset] {
+          matches = false
+          break
+        }
+        if matches, let id = eightWordCharacters(bytes, from: index + markerBytes.count) { return id }
       }
       index += 1
     }
@@ -51,8 +63,8 @@ public enum TestIdentifiers {
     while bytes.last == UInt8(ascii: " ") { bytes.removeLast() }
     if bytes.first == UInt8(ascii: "@") { bytes.removeFirst() }
     if bytes.count == 9, bytes.first == UInt8(ascii: "T") { bytes.removeFirst() }
-    guard bytes.count == 8, let id = eightWordCharacters(bytes, from: 0) else { return nil }
-    return id
+    guard bytes.count == 8 else { return nil }
+    return bytes.withUnsafeBufferPointer { eightWordCharacters($0, from: 0) }
   }
 
   /// Jira keys (`PROJ-123`) anywhere in a property value, separated by anything.
@@ -79,7 +91,7 @@ public enum TestIdentifiers {
       || byte == UInt8(ascii: "_")
   }
 
-  private static func eightWordCharacters(_ bytes: [UInt8], from start: Int) -> String? {
+  private static func eightWordCharacters(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> String? {
     guard start + 8 <= bytes.count else { return nil }
     for offset in 0..<8 where !isWordCharacter(bytes[start + offset]) { return nil }
     // The id ends there: a ninth word character means this is not an id.

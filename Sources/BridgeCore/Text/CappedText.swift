@@ -45,6 +45,25 @@ public struct CappedText: Sendable {
       + "\n[testbridge: output truncated, \(dropped) more bytes]"
   }
 
+  /// ``text`` without leading and trailing whitespace; `nil` when nothing is left.
+  public var trimmedText: String? {
+    let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    guard let first = bytes.firstIndex(where: { !isSpace($0) }) else { return droppedBytes > 0 ? text : nil }
+    if droppedBytes > 0 {
+      var copy = self
+      copy.bytes.removeFirst(first)
+      return copy.text
+    }
+    let last = bytes.lastIndex(where: { !isSpace($0) }) ?? first
+    return String(decoding: bytes[first...last], as: UTF8.self)
+  }
+
+  /// The Testomat.io id of a `tid://@T1a2b3c4d` line in the kept bytes.
+  public func testomatioID() -> String? {
+    guard bytes.count >= 16 else { return nil }
+    return bytes.withUnsafeBufferPointer { TestIdentifiers.testomatioID(inOutputBytes: $0) }
+  }
+
   public mutating func reset() {
     bytes.removeAll(keepingCapacity: true)
     droppedBytes = 0
