@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+
+#if canImport(FoundationNetworking)
+  import FoundationNetworking
+#endif
+
+/// The real transport, on `URLSession` (libcurl on Linux).
+///
+/// Each instance owns one ephemeral session (no cookies, no cache, no credential storage),
+/// invalidated when the last copy of the transport goes away. Every call has an overall
+/// deadline, `request.timeout` or ``defaultTimeout``: `timeoutIntervalForRequest` alone is an
+/// idle timeout, which a server trickling bytes never trips, so the call also races the
+/// deadline in a task group and cancels the data task when the deadline wins.
+///
+/// Before anything is sent the URL must pass ``TransportPolicy/checkScheme(_:allowInsecureHTTP:method:)``.
+/// Redirects are followed only within the same scheme, host and port; any other redirect is
+/// returned as the 3xx response it is, so credentials never travel to a second host.
+public struct URLSessionTransport: HTTPTransport {
+  /// The timeout used when a request sets none: 20 s, as Testomat.io's own reporter uses.
+  public static let standardTimeout: TimeInterval = 20
+
+  public let defaultTimeout: TimeInterval
+  public let allowInsecureHTTP: Bool
+  private let owner: SessionOwner
+
+  public init(defaultTimeout: TimeInterval = URLSessionTransport.standardTimeout, allowInsecureHTTP: Bool = false) {
+    self.defaultTimeout = defaultTimeout
+    self.allowInsecureHTTP = allowInsecureHTTP
+    let configuration = URLSessionConfiguration.ephemeral
+    configuration.timeoutIntervalForRequest = defaultTimeout
+    configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+    configuration.urlCache = nil
+    configuration.httpCookieStorage = nil
+    configuration.httpShouldSetCookies = false
+    configuration.urlCredentialStorage = nil
+    self.owner = SessionOwner(
+      session: URLSession(configuration: configuration, delegate: RedirectGuard(), delegateQueue: nil))
+  }
+
+  /// Cancels outstanding tasks and releases the session; later calls fail.
+  public func invalidate() {
+    owner.session.invalidateAndCancel()
+  }
+
+  public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
+    try TransportPolicy.checkScheme(request.url, allowInsecureHTTP: allowInsecureHTTP, method: request.method)
+    let timeout = max(0.001, request.timeout ?? defaultTimeout)
+    var urlRequest = URLRequest(url: request.url)
+    urlRequest.httpMethod = request.method.rawValue
+    urlRequest.timeoutInterval = timeout
+    urlRequest.cachePolicy = .reloadIgnoringLocalCacheData
+    for (name, value) in request.headers {
+      urlRequest.setValue(value, forHTTPHeaderField: name)
+    }
+    if let body = request.body { urlRequest.httpBody = Data(body) }
+    if Task.isCancelled { throw HTTPError(.cancelled, request: request) }
+
+    let session = owner.session
+    let finalRequest = urlRequest
+    let result = await withTaskGroup(of: Result<HTTPResponse, HTTPError>?.self) { group in
+      group.addTask {
+        await URLSessionTransport.perform(finalRequest, on: session, for: request, timeout: timeout)
+      }
+      group.addTask {
+        do {
+          try await Task.sleep(for: .seconds(timeout))
+        } catch {
+          return nil  // cancelled: the exchange finished first, or the caller gave up
+        }
+        return .failure(HTTPError(.timeout(after: timeout), request: request))
+      }
+      var first: Result<HTTPResponse, HTTPError>?
+      while let next = await group.next() {
+        if let next {
+          first = next
+          break
+        }
+      }
+      group.cancelAll()
+      return first ?? .failure(HTTPError(.cancelled, request: request))
+    }
+    return try result.get()
+  }
+
+  /// One exchange; cancelling the calling task cancels the data task.
+  private static func perform(
+    _ urlRequest: URLRequest, on session: URLSession, for request: HTTPRequest, timeout: Double
+  ) async -> Result<HTTPResponse, HTTPError> {
+    let handle = TaskHandle()
+    return await withTaskCancellationHandler {
+      await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
+        let task = session.dataTask(with: urlRequest) { data, response, error in
+          continuation.resume(
+            returning: map(data: data, response: response, error: error, request: request, timeout: timeout))
+        }
+        handle.start(task)
+      }
+    } onCancel: {
+      handle.cancel()
+    }
+  }
+
+  static func map(
+    data: Data?, response: URLResponse?, error: (any Error)?, request: HTTPRequest, timeout: Double
+  ) -> Result<HTTPResponse, HTTPError> {
+    if let error {
+      return .failure(HTTPError(kind(for: error, timeout: timeout), request: request))
+    }
+    guard let http = response as? HTTPURLResponse else {
+      return .failure(
+        HTTPError(.transport(description: "the reply is not an HTTP response", isConnectionError: false), request: request))
+    }
+    var headers: [String: String] = [:]
+    for (key, value) in http.allHeaderFields {
+      if let name = key as? String, let text = value as? String { headers[name] = text }
+    }
+    return .success(HTTPResponse(status: http.statusCode, headers: headers, body: [UInt8](data ?? Data())))
+  }
+
+  /// The taxonomy entry for a URLSession failure. Descriptions are fixed phrases, never the
+  /// system's text, which can embed the full URL.
+  static func kind(for error: any Error, timeout: Double) -> HTTPError.Kind {
+    guard let urlError = error as? URLError else {
+      return .transport(description: "unexpected failure", isConnectionError: false)
+    }
+    switch urlError.code {
+    case .timedOut: return .timeout(after: timeout)
+    case .cancelled: return .cancelled
+    case .cannotConnectToHost:
+      return .transport(description: "cannot connect to the server", isConnectionError: true)
+    case .networkConnectionLost:
+      return .transport(description: "the connection was lost", isConnectionError: true)
+    case .notConnectedToInternet:
+      return .transport(description: "no network connection", isConnectionError: true)
+    case .cannotFindHost:
+      return .transport(description: "cannot resolve the host name", isConnectionError: true)
+    case .dnsLookupFailed:
+      return .transport(description: "DNS lookup failed", isConnectionError: true)
+    case .secureConnectionFailed:
+      return .transport(description: "TLS handshake failed", isConnectionError: false)
+    case .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
+      .serverCertificateHasUnknownRoot:
+      return .transport(description: "the server's TLS certificate is not trusted", isConnectionError: false)
+    case .badServerResponse:
+      return .transport(description: "the server sent a malformed response", isConnectionError: false)
+    case .httpTooManyRedirects:
+      return .transport(description: "too many redirects", isConnectionError: false)
+    case .unsupportedURL, .badURL:
+      return .transport(description: "the URL is not supported", isConnectionError: false)
+    default:
+      return .transport(description: "URL error \(urlError.code.rawValue)", isConnectionError: false)
+    }
+  }
+}
+
+/// Owns the session so it is invalidated once, when the last transport copy is released.
+private final class SessionOwner: Sendable {
+  let session: URLSession
+
+  init(session: URLSession) { self.session = session }
+
+  deinit { session.finishTasksAndInvalidate() }
+}
+
+/// Hands the data task to a cancellation handler that may run before or after it exists.
+private final class TaskHandle: Sendable {
+  private struct State {
+    var task: URLSessionDataTask?
+    var cancelled = false
+  }
+
+  private let state = Mutex(State())
+
+  func start(_ task: URLSessionDataTask) {
+    let cancelledAlready = state.withLock { state in
+      state.task = task
+      return state.cancelled
+    }
+    if cancelledAlready { task.cancel() }
+    task.resume()
+  }
+
+  func cancel() {
+    let task = state.withLock { state in
+      state.cancelled = true
+      return state.task
+    }
+    task?.cancel()
+  }
+}
+
+/// Allows a redirect only to the same scheme, host and port.
+private final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
+  func urlSession(
+    _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+  ) {
+    let from = task.originalRequest?.url
+    let to = request.url
+    let sameOrigin =
+      from?.scheme?.lowercased() == to?.scheme?.lowercased()
+      && from?.host?.lowercased() == to?.host?.lowercased() && from?.port == to?.port
+    completionHandler(sameOrigin ? request : nil)
+  }
+}

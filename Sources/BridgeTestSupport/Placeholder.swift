@@ -1,1 +1,0 @@
-// BridgeTestSupport: see Package.swift for this target's role.

@@ -1,0 +1,2 @@
+import BridgeHTTP
+import Testing
