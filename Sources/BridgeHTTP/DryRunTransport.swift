@@ -58,11 +58,10 @@ public struct DryRunTransport: HTTPTransport {
           let shown = number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
           return "\(key)=\(shown)"
         case .string(let text):
-          let clean = Redactor.redact(text: text, secrets: [])
-          guard clean.count <= 40, !clean.contains(where: \.isNewline) else {
+          guard text.count <= 40, !text.contains(where: \.isNewline) else {
             return "\(key)=\"…\"(\(text.utf8.count) B)"
           }
-          return "\(key)=\(AuditLog.jsonString(clean))"
+          return "\(key)=\(AuditLog.jsonString(Redactor.redact(text: text, secrets: [])))"
         }
       }
       return "\(size) JSON; " + parts.joined(separator: ", ")
