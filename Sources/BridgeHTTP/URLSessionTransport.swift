@@ -22,13 +22,24 @@ public struct URLSessionTransport: HTTPTransport {
 
   public let defaultTimeout: TimeInterval
   public let allowInsecureHTTP: Bool
+  /// Sent as `User-Agent` when a request sets none.
+  public let userAgent: String
   private let owner: SessionOwner
 
-  public init(defaultTimeout: TimeInterval = URLSessionTransport.standardTimeout, allowInsecureHTTP: Bool = false) {
+  /// - Parameters:
+  ///   - defaultTimeout: seconds allowed per call when the request sets no `timeout`.
+  ///   - allowInsecureHTTP: permit plain http to non-loopback hosts (`--allow-insecure-http`).
+  ///   - userAgent: the `User-Agent` for requests that set none.
+  public init(
+    defaultTimeout: TimeInterval = URLSessionTransport.standardTimeout,
+    allowInsecureHTTP: Bool = false,
+    userAgent: String = "testbridge"
+  ) {
     self.defaultTimeout = defaultTimeout
     self.allowInsecureHTTP = allowInsecureHTTP
+    self.userAgent = userAgent
     let configuration = URLSessionConfiguration.ephemeral
-    configuration.timeoutIntervalForRequest = defaultTimeout
+    configuration.timeoutIntervalForRequest = URLSessionTransport.backstopTimeout(defaultTimeout)
     configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
     configuration.urlCache = nil
     configuration.httpCookieStorage = nil
@@ -48,10 +59,13 @@ public struct URLSessionTransport: HTTPTransport {
     let timeout = max(0.001, request.timeout ?? defaultTimeout)
     var urlRequest = URLRequest(url: request.url)
     urlRequest.httpMethod = request.method.rawValue
-    urlRequest.timeoutInterval = timeout
+    urlRequest.timeoutInterval = URLSessionTransport.backstopTimeout(timeout)
     urlRequest.cachePolicy = .reloadIgnoringLocalCacheData
     for (name, value) in request.headers {
       urlRequest.setValue(value, forHTTPHeaderField: name)
+    }
+    if request.header("User-Agent") == nil {
+      urlRequest.setValue(userAgent, forHTTPHeaderField: "User-Agent")
     }
     if let body = request.body { urlRequest.httpBody = Data(body) }
     if Task.isCancelled { throw HTTPError(.cancelled, request: request) }
@@ -81,6 +95,14 @@ public struct URLSessionTransport: HTTPTransport {
       return first ?? .failure(HTTPError(.cancelled, request: request))
     }
     return try result.get()
+  }
+
+  /// The value handed to URLSession's own (idle) timeout. swift-corelibs-foundation arms its
+  /// timer with `Int(timeoutInterval) * 1000` milliseconds, so a sub-second value becomes 0 ms
+  /// and fails the request at once with `timedOut` before anything is sent; rounding up to whole
+  /// seconds keeps it a backstop behind the task-group deadline, which is exact.
+  static func backstopTimeout(_ seconds: TimeInterval) -> TimeInterval {
+    max(1, seconds.rounded(.up))
   }
 
   /// One exchange; cancelling the calling task cancels the data task.
