@@ -49,9 +49,9 @@ public struct URLSessionTransport: HTTPTransport {
       session: URLSession(configuration: configuration, delegate: RedirectGuard(), delegateQueue: nil))
   }
 
-  /// Cancels outstanding tasks and releases the session; later calls fail.
+  /// Cancels outstanding calls and releases the session; later calls fail with a refusal.
   public func invalidate() {
-    owner.session.invalidateAndCancel()
+    owner.invalidate()
   }
 
   public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
@@ -70,11 +70,11 @@ public struct URLSessionTransport: HTTPTransport {
     if let body = request.body { urlRequest.httpBody = Data(body) }
     if Task.isCancelled { throw HTTPError(.cancelled, request: request) }
 
-    let session = owner.session
+    let owner = self.owner
     let finalRequest = urlRequest
     let result = await withTaskGroup(of: Result<HTTPResponse, HTTPError>?.self) { group in
       group.addTask {
-        await URLSessionTransport.perform(finalRequest, on: session, for: request, timeout: timeout)
+        await URLSessionTransport.perform(finalRequest, on: owner, for: request, timeout: timeout)
       }
       group.addTask {
         do {
@@ -107,14 +107,19 @@ public struct URLSessionTransport: HTTPTransport {
 
   /// One exchange; cancelling the calling task cancels the data task.
   private static func perform(
-    _ urlRequest: URLRequest, on session: URLSession, for request: HTTPRequest, timeout: Double
+    _ urlRequest: URLRequest, on owner: SessionOwner, for request: HTTPRequest, timeout: Double
   ) async -> Result<HTTPResponse, HTTPError> {
     let handle = TaskHandle()
     return await withTaskCancellationHandler {
       await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
-        let task = session.dataTask(with: urlRequest) { data, response, error in
+        let task = owner.dataTask(with: urlRequest) { data, response, error in
           continuation.resume(
             returning: map(data: data, response: response, error: error, request: request, timeout: timeout))
+        }
+        guard let task else {
+          continuation.resume(
+            returning: .failure(HTTPError(.refused(reason: "the transport has been invalidated"), request: request)))
+          return
         }
         handle.start(task)
       }
@@ -176,13 +181,37 @@ public struct URLSessionTransport: HTTPTransport {
   }
 }
 
-/// Owns the session so it is invalidated once, when the last transport copy is released.
+/// Owns the session so it is invalidated once: explicitly, or when the last transport copy is
+/// released. Creating a task on an invalidated session traps in swift-corelibs-foundation, so
+/// task creation and invalidation share a lock.
 private final class SessionOwner: Sendable {
-  let session: URLSession
+  private let session: URLSession
+  // true once the session is invalidated.
+  private let invalidated = Mutex(false)
 
   init(session: URLSession) { self.session = session }
 
-  deinit { session.finishTasksAndInvalidate() }
+  /// A new data task, or nil after invalidation.
+  func dataTask(
+    with request: URLRequest,
+    completion: @escaping @Sendable (Data?, URLResponse?, (any Error)?) -> Void
+  ) -> URLSessionDataTask? {
+    invalidated.withLock { invalidated in
+      invalidated ? nil : session.dataTask(with: request, completionHandler: completion)
+    }
+  }
+
+  func invalidate() {
+    invalidated.withLock { invalidated in
+      guard !invalidated else { return }
+      invalidated = true
+      session.invalidateAndCancel()
+    }
+  }
+
+  deinit {
+    if !invalidated.withLock({ $0 }) { session.finishTasksAndInvalidate() }
+  }
 }
 
 /// Hands the data task to a cancellation handler that may run before or after it exists.

@@ -293,4 +293,17 @@ final class LoopbackResponder: Sendable {
     #expect(result.bodyText == "moved here")
     #expect(server.requests.map { $0.components(separatedBy: "\r\n").first ?? "" } == ["GET /start HTTP/1.1", "GET /final HTTP/1.1"])
   }
+
+  @Test func invalidatedTransportRefusesInsteadOfTrapping() async throws {
+    let server = try LoopbackResponder(Self.canned("200 OK", body: "ok"))
+    defer { server.stop() }
+    let transport = URLSessionTransport()
+    #expect(try await transport.send(request(.GET, server.baseURL + "/", timeout: 5)).status == 200)
+    transport.invalidate()
+    transport.invalidate()
+    let error = await #expect(throws: HTTPError.self) {
+      try await transport.send(request(.GET, server.baseURL + "/", timeout: 5))
+    }
+    #expect(error?.kind == .refused(reason: "the transport has been invalidated"))
+  }
 }
