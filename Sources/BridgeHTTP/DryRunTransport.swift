@@ -45,10 +45,7 @@ public struct DryRunTransport: HTTPTransport {
       guard !fields.isEmpty else { return "\(size) JSON, empty object" }
       let parts = fields.keys.sorted().map { key -> String in
         let value = fields[key] ?? .null
-        let sensitive =
-          Redactor.isSensitiveQueryName(key)
-          || Redactor.sensitiveHeaderNames.contains(key.lowercased())
-        if sensitive, value != .null { return "\(key)=REDACTED" }
+        if Redactor.isSensitiveFieldName(key), value != .null { return "\(key)=REDACTED" }
         switch value {
         case .array(let items): return "\(key)[\(items.count)]"
         case .object(let members): return "\(key){\(members.count)}"

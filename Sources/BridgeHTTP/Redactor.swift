@@ -88,7 +88,7 @@ public enum Redactor {
     if let body = request.body, body.count <= 8 << 20,
       case .object(let fields)? = JSONValue.parse(body)
     {
-      for (name, value) in fields where isSensitiveQueryName(name) || sensitiveHeaderNames.contains(name.lowercased()) {
+      for (name, value) in fields where isSensitiveFieldName(name) {
         if case .string(let text) = value { found.append(text) }
       }
     }
@@ -118,6 +118,11 @@ public enum Redactor {
       bytes += width
     }
     return cut ? kept + "…" : kept
+  }
+
+  /// Whether a JSON field or form field of this name holds a credential.
+  static func isSensitiveFieldName(_ name: String) -> Bool {
+    isSensitiveQueryName(name) || sensitiveHeaderNames.contains(name.lowercased())
   }
 
   static func isSensitiveQueryName(_ name: String) -> Bool {

@@ -17,6 +17,8 @@ import Synchronization
 /// Redirects are followed only within the same scheme, host and port; any other redirect is
 /// returned as the 3xx response it is, so credentials never travel to a second host.
 public struct URLSessionTransport: HTTPTransport {
+  private typealias Outcome = Result<HTTPResponse, HTTPError>
+
   /// The timeout used when a request sets none: 20 s, as Testomat.io's own reporter uses.
   public static let standardTimeout: TimeInterval = 20
 
@@ -111,14 +113,15 @@ public struct URLSessionTransport: HTTPTransport {
   ) async -> Result<HTTPResponse, HTTPError> {
     let handle = TaskHandle()
     return await withTaskCancellationHandler {
-      await withCheckedContinuation { (continuation: CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>) in
+      await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
         let task = owner.dataTask(with: urlRequest) { data, response, error in
           continuation.resume(
             returning: map(data: data, response: response, error: error, request: request, timeout: timeout))
         }
         guard let task else {
           continuation.resume(
-            returning: .failure(HTTPError(.refused(reason: "the transport has been invalidated"), request: request)))
+            returning: .failure(
+              HTTPError(.refused(reason: "the transport has been invalidated"), request: request)))
           return
         }
         handle.start(task)
@@ -136,7 +139,9 @@ public struct URLSessionTransport: HTTPTransport {
     }
     guard let http = response as? HTTPURLResponse else {
       return .failure(
-        HTTPError(.transport(description: "the reply is not an HTTP response", isConnectionError: false), request: request))
+        HTTPError(
+          .transport(description: "the reply is not an HTTP response", isConnectionError: false),
+          request: request))
     }
     var headers: [String: String] = [:]
     for (key, value) in http.allHeaderFields {
