@@ -1,1 +1,0 @@
-// BridgeHTTP: see Package.swift for this target's role.
