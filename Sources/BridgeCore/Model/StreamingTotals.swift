@@ -26,7 +26,10 @@ public struct StreamingTotals: Sendable {
     self.failureLimit = failureLimit
   }
 
-  public mutating func add(_ testcase: TestCaseResult) {
+  /// Counts one testcase and returns its test's outcome so far (flaky once an
+  /// earlier attempt failed and this one passed).
+  @discardableResult
+  public mutating func add(_ testcase: TestCaseResult) -> TestOutcome {
     if !testcase.isSuiteLevel { testcases += 1 }
     duration += testcase.duration ?? 0
     let status = testcase.status
@@ -52,6 +55,7 @@ public struct StreamingTotals: Sendable {
       failures[hash] = nil
       failureOrder.removeAll { $0 == hash }
     }
+    return Self.outcome(state)
   }
 
   public var totals: RunTotals {

@@ -1,0 +1,56 @@
+/// The CI system a command runs under, read from its own environment variables.
+public struct CIEnvironment: Sendable, Hashable {
+  public enum Provider: String, Sendable, Hashable {
+    case githubActions = "GitHub Actions"
+    case gitlabCI = "GitLab CI"
+    case jenkins = "Jenkins"
+    case circleCI = "CircleCI"
+    case local = "local"
+  }
+
+  public var provider: Provider
+  /// Link to this build, for `ci_build_url` and Jira links.
+  public var buildURL: String?
+  public var branch: String?
+  public var commit: String?
+
+  public init(provider: Provider, buildURL: String? = nil, branch: String? = nil, commit: String? = nil) {
+    self.provider = provider
+    self.buildURL = buildURL
+    self.branch = branch
+    self.commit = commit
+  }
+
+  /// Reads the environment the way the official reporter works out `ci_build_url`:
+  /// Jenkins `BUILD_URL`, GitLab `CI_JOB_URL`, CircleCI `CIRCLE_BUILD_URL`, then
+  /// GitHub's `GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`.
+  public static func detect(_ environment: [String: String]) -> CIEnvironment {
+    func value(_ name: String) -> String? {
+      guard let text = environment[name], !text.isEmpty else { return nil }
+      return text
+    }
+    if value("GITHUB_ACTIONS") == "true" || value("GITHUB_RUN_ID") != nil {
+      var url: String?
+      if let repository = value("GITHUB_REPOSITORY"), let runID = value("GITHUB_RUN_ID") {
+        let server = value("GITHUB_SERVER_URL") ?? "https://github.com"
+        url = "\(server)/\(repository)/actions/runs/\(runID)"
+        if let attempt = value("GITHUB_RUN_ATTEMPT"), attempt != "1" { url! += "/attempts/\(attempt)" }
+      }
+      return CIEnvironment(
+        provider: .githubActions, buildURL: value("BUILD_URL") ?? url,
+        branch: value("GITHUB_HEAD_REF") ?? value("GITHUB_REF_NAME"), commit: value("GITHUB_SHA"))
+    }
+    if value("GITLAB_CI") != nil || value("CI_JOB_URL") != nil {
+      return CIEnvironment(
+        provider: .gitlabCI, buildURL: value("BUILD_URL") ?? value("CI_JOB_URL"),
+        branch: value("CI_COMMIT_REF_NAME"), commit: value("CI_COMMIT_SHA"))
+    }
+    if let url = value("BUILD_URL") {
+      return CIEnvironment(provider: .jenkins, buildURL: url, branch: value("GIT_BRANCH"), commit: value("GIT_COMMIT"))
+    }
+    if let url = value("CIRCLE_BUILD_URL") {
+      return CIEnvironment(provider: .circleCI, buildURL: url, branch: value("CIRCLE_BRANCH"), commit: value("CIRCLE_SHA1"))
+    }
+    return CIEnvironment(provider: .local)
+  }
+}

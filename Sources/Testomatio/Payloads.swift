@@ -1,0 +1,182 @@
+import BridgeCore
+import Foundation
+
+/// `POST /api/reporter` and the adopting `PUT /api/reporter/{uid}` body.
+/// Absent fields are left out, as the official reporter drops falsy ones.
+public struct RunRequestBody: Codable, Sendable, Hashable {
+  public var apiKey: String?
+  public var title: String?
+  public var env: String?
+  public var groupTitle: String?
+  public var ciBuildURL: String?
+  public var accessEvent: String?
+  public var jiraID: String?
+  public var label: String?
+  public var sharedRun: Bool?
+  public var sharedRunTimeout: Int?
+  public var kind: String?
+
+  enum CodingKeys: String, CodingKey {
+    case apiKey = "api_key", title, env, groupTitle = "group_title", ciBuildURL = "ci_build_url"
+    case accessEvent = "access_event", jiraID = "jira_id", label, sharedRun = "shared_run"
+    case sharedRunTimeout = "shared_run_timeout", kind
+  }
+}
+
+/// One result as `POST /api/reporter/{uid}/testrun` takes it (the contract's TestData).
+public struct TestResultPayload: Codable, Sendable, Hashable {
+  public var status: String
+  public var title: String
+  public var suiteTitle: String?
+  public var testID: String?
+  public var file: String?
+  public var message: String?
+  public var stack: String?
+  /// Milliseconds (see the README: the official JS reporter and JUnit import send ms).
+  public var runTime: Double?
+  /// Stable report id: `<run id>-<hash of the test's identity>`; a re-sent result replaces, never doubles.
+  public var rid: String
+  public var create: Bool?
+  public var meta: [String: String]?
+  public var links: [[String: String]]?
+
+  enum CodingKeys: String, CodingKey {
+    case status, title, suiteTitle = "suite_title", testID = "test_id", file, message, stack
+    case runTime = "run_time", rid, create, meta, links
+  }
+}
+
+/// A batch upload: `{api_key, tests, batch_index}`.
+public struct BatchBody: Codable, Sendable, Hashable {
+  public var apiKey: String?
+  public var tests: [TestResultPayload]
+  public var batchIndex: Int
+
+  enum CodingKeys: String, CodingKey {
+    case apiKey = "api_key", tests, batchIndex = "batch_index"
+  }
+}
+
+/// The closing `PUT /api/reporter/{uid}`.
+public struct FinishBody: Codable, Sendable, Hashable {
+  public var apiKey: String?
+  public var statusEvent: String
+  /// Run length in seconds.
+  public var duration: Double?
+
+  enum CodingKeys: String, CodingKey {
+    case apiKey = "api_key", statusEvent = "status_event", duration
+  }
+}
+
+/// Pure mapping from the result model to Testomat.io payloads.
+public enum Payloads {
+  public static func run(_ config: TestomatioConfig) -> RunRequestBody {
+    RunRequestBody(
+      apiKey: config.apiKey, title: config.title.nonEmpty, env: config.environment.nonEmpty,
+      groupTitle: config.groupTitle.nonEmpty,
+      ciBuildURL: config.ciBuildURL.flatMap { $0.hasPrefix("http") ? $0 : nil },
+      accessEvent: config.publish ? "publish" : nil, jiraID: config.jiraID.nonEmpty, label: config.label.nonEmpty,
+      sharedRun: config.sharedRun ? true : nil, sharedRunTimeout: config.sharedRunTimeout,
+      kind: config.kind.nonEmpty)
+  }
+
+  /// The Testomat.io status of an outcome. Flaky tests passed in the end: `passed`,
+  /// with `meta.flaky` so the earlier failure is not lost.
+  public static func status(_ outcome: TestOutcome) -> String {
+    switch outcome {
+    case .passed, .flaky: return "passed"
+    case .failed, .error: return "failed"
+    case .skipped: return "skipped"
+    }
+  }
+
+  /// The stable part of a result's `rid`: a 64-bit FNV-1a hash of the test's identity.
+  public static func ridSuffix(for key: LogicalTestKey) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ text: String) {
+      for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x0000_0100_0000_01B3
+      }
+      hash ^= 0x1F  // separator, so ("ab","c") and ("a","bc") differ
+      hash = hash &* 0x0000_0100_0000_01B3
+    }
+    for suite in key.suitePath { mix(suite) }
+    mix("\u{1E}")
+    mix(key.classname)
+    mix(key.name)
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 16 - hex.count) + hex
+  }
+
+  public static func rid(runID: String, suffix: String) -> String { "\(runID)-\(suffix)" }
+
+  /// One logical test as a Testomat.io result (without the run prefix on `rid`).
+  /// `outcome` overrides the test's own when the caller knows more (a streamed
+  /// attempt whose earlier failed attempt was already sent).
+  public static func result(_ test: LogicalTest, config: TestomatioConfig, outcome: TestOutcome? = nil)
+    -> TestResultPayload
+  {
+    let final = test.final
+    let outcome = outcome ?? test.outcome
+    let explaining = outcome == .passed ? nil : test.explainingResult
+    var meta: [String: String] = [:]
+    if let classname = final.classname, !classname.isEmpty { meta["classname"] = cap(classname, 255) }
+    if test.attempts.count > 1 { meta["attempts"] = String(test.attempts.count) }
+    if outcome == .flaky { meta["flaky"] = "true" }
+    if outcome == .error { meta["error"] = "true" }
+    if test.attempts.contains(where: \.incomplete) { meta["incomplete"] = "true" }
+    if final.isSuiteLevel { meta["suite_level"] = "true" }
+    let suiteTitle = final.suitePath.last ?? final.classname
+    return TestResultPayload(
+      status: status(outcome),
+      title: final.name.isEmpty ? (final.classname ?? "unnamed test") : final.name,
+      suiteTitle: suiteTitle.nonEmpty,
+      testID: test.testomatioID,
+      file: final.file,
+      message: explaining.flatMap { $0.message ?? $0.text.map(firstLine) },
+      stack: stack(for: test, outcome: outcome, explaining: explaining, limit: config.stackLimit),
+      runTime: (test.duration * 1000 * 1000).rounded() / 1000,
+      rid: ridSuffix(for: test.key),
+      create: config.createTests ? true : nil,
+      meta: meta.isEmpty ? nil : meta,
+      links: test.jiraKeys.isEmpty ? nil : test.jiraKeys.map { ["jira": $0] })
+  }
+
+  /// Failure text, then the test's own output, capped with a visible marker.
+  static func stack(for test: LogicalTest, outcome: TestOutcome, explaining: ResultElement?, limit: Int) -> String? {
+    var parts: [String] = []
+    if let explaining {
+      var header = explaining.type.map { "\($0): " } ?? ""
+      if let message = explaining.message { header += message }
+      if !header.isEmpty, explaining.text?.contains(header) != true { parts.append(header) }
+      if let text = explaining.text { parts.append(text) }
+    }
+    if let out = test.final.systemOut, !out.isEmpty { parts.append("--- system-out ---\n" + out) }
+    if let err = test.final.systemErr, !err.isEmpty { parts.append("--- system-err ---\n" + err) }
+    guard !parts.isEmpty, outcome != .passed || explaining != nil else { return nil }
+    var text = CappedText(limit: limit)
+    text.append(parts.joined(separator: "\n"))
+    return text.text
+  }
+
+  public static func finish(apiKey: String?, totals: RunTotals, duration: Double?) -> FinishBody {
+    FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration)
+  }
+
+  private static func firstLine(_ text: String) -> String {
+    String(text.split(whereSeparator: \.isNewline).first ?? "")
+  }
+
+  private static func cap(_ text: String, _ limit: Int) -> String {
+    text.count > limit ? String(text.prefix(limit)) : text
+  }
+}
+
+extension Optional where Wrapped == String {
+  var nonEmpty: String? {
+    guard let value = self, !value.isEmpty else { return nil }
+    return value
+  }
+}

@@ -1,1 +1,0 @@
-// Testomatio: see Package.swift for this target's role.
