@@ -58,6 +58,15 @@ public struct ServerRequest: Sendable, CustomStringConvertible {
   public var description: String { "\(method) \(path)" }
 }
 
+extension ServerRequest: Equatable {
+  public static func == (lhs: ServerRequest, rhs: ServerRequest) -> Bool {
+    lhs.method == rhs.method && lhs.target == rhs.target && lhs.path == rhs.path
+      && lhs.query.count == rhs.query.count
+      && zip(lhs.query, rhs.query).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+      && lhs.version == rhs.version && lhs.headers == rhs.headers && lhs.body == rhs.body
+  }
+}
+
 /// Splitting and decoding of request targets (pure).
 enum RequestTarget {
   /// Splits a target into its decoded path and decoded query items; undecodable parts are kept raw.
