@@ -56,7 +56,7 @@ public final class HTTPServer: Sendable {
   /// - Returns: the bound port (the ephemeral one when the configured port is 0).
   /// - Throws: ``HTTPServerError`` when the configuration is invalid, the host is
   ///   not loopback (and not explicitly allowed), binding fails, or the server was
-  ///   already started.
+  ///   already started or stopped.
   @discardableResult
   public func start(handler: @escaping Handler) throws(HTTPServerError) -> Int {
     try configuration.validate()
@@ -65,7 +65,11 @@ public final class HTTPServer: Sendable {
       throw .nonLoopbackRefused(host: configuration.host)
     }
     try state.withLock { (state: inout State) throws(HTTPServerError) in
-      guard state.phase == .idle else { throw .alreadyStarted }
+      switch state.phase {
+      case .idle: break
+      case .stopping, .stopped: throw .stopped
+      case .starting, .running: throw .alreadyStarted
+      }
       state.phase = .starting
     }
     let listener: (fd: Int32, port: Int)
@@ -83,11 +87,20 @@ public final class HTTPServer: Sendable {
       state.withLock { $0.phase = .idle }
       throw error
     }
-    state.withLock { state in
+    let stillStarting = state.withLock { state -> Bool in
+      guard state.phase == .starting else { return false }
       state.phase = .running
       state.port = listener.port
       state.wake = wake
       state.acceptLoopRunning = true
+      return true
+    }
+    guard stillStarting else {
+      // stop() ran while the socket was being set up.
+      Socket.closeDescriptor(listener.fd)
+      Socket.closeDescriptor(wake.read)
+      Socket.closeDescriptor(wake.write)
+      throw .stopped
     }
     spawn(name: "HTTPServer accept :\(listener.port)") { [self] in
       acceptLoop(listener: listener.fd, wake: wake.read, handler: handler)

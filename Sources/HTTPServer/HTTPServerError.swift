@@ -10,8 +10,10 @@ public enum HTTPServerError: Error, Sendable, Hashable, CustomStringConvertible 
   case socketFailed(call: String, errno: Int32, message: String)
   /// `bind(2)` failed, for example because the port is taken.
   case bindFailed(address: String, errno: Int32, message: String)
-  /// `start` was called on a server that was already started or stopped.
+  /// `start` was called on a server that is already running.
   case alreadyStarted
+  /// `start` was called on (or raced with) a server that was stopped; servers are not restartable.
+  case stopped
   /// The request is not valid HTTP/1.1 (answered with 400).
   case malformedRequest(String)
   /// The request line and headers are larger than allowed (answered with 431).
@@ -35,7 +37,7 @@ public enum HTTPServerError: Error, Sendable, Hashable, CustomStringConvertible 
     case .unsupportedVersion: 505
     case .unsupportedExpectation: 417
     case .invalidHost, .nonLoopbackRefused, .invalidConfiguration, .socketFailed, .bindFailed,
-      .alreadyStarted:
+      .alreadyStarted, .stopped:
       nil
     }
   }
@@ -54,6 +56,8 @@ public enum HTTPServerError: Error, Sendable, Hashable, CustomStringConvertible 
       "cannot listen on '\(address)': \(message) (errno \(errno))"
     case .alreadyStarted:
       "the server was already started"
+    case .stopped:
+      "the server was stopped and cannot be started again"
     case .malformedRequest(let reason):
       "malformed request: \(reason)"
     case .headersTooLarge(let limit):

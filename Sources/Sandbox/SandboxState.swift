@@ -5,7 +5,7 @@
 public struct SandboxState: Sendable, Hashable, Codable {
   /// Runs in creation order.
   public var runs: [SandboxRun]
-  /// Every reporter API request in arrival order (control routes under `/_sandbox/` excluded).
+  /// Reporter API requests in arrival order, the most recent 10,000 (control routes under `/_sandbox/` excluded).
   public var requests: [SandboxRequestRecord]
   /// Seeded `test_grep` answers: type → id → test IDs.
   public var testGrep: [String: [String: [String]]]

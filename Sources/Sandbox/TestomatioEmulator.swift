@@ -411,7 +411,13 @@ public actor TestomatioEmulator {
     }
   }
 
+  /// The request log keeps this many most recent entries, so a long-running sandbox stays small.
+  private static let maxLoggedRequests = 10_000
+
   private func log(_ request: ServerRequest, status: Int, fault: Bool) {
+    if requestLog.count >= Self.maxLoggedRequests {
+      requestLog.removeFirst(requestLog.count - Self.maxLoggedRequests + 1)
+    }
     requestLog.append(
       SandboxRequestRecord(
         method: request.method, path: request.path, query: Self.redactedQuery(request.query, apiKey: apiKey),
