@@ -32,12 +32,18 @@ public actor TestomatioEmulator {
   public init(apiKey: String = "tstmt_sandbox", projectSlug: String = "sandbox", baseURL: String? = nil) {
     self.apiKey = apiKey
     self.projectSlug = projectSlug
-    self.baseURL = baseURL
+    self.baseURL = baseURL.map(Self.trimmingSlash)
   }
 
   /// Sets the URL prefix for run URLs, e.g. `http://127.0.0.1:53124`.
   public func setBaseURL(_ url: String?) {
-    baseURL = url.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+    baseURL = url.map(Self.trimmingSlash)
+  }
+
+  private static func trimmingSlash(_ url: String) -> String {
+    var url = Substring(url)
+    while url.hasSuffix("/") { url = url.dropLast() }
+    return String(url)
   }
 
   // MARK: In-process control (the same operations as the `/_sandbox/` routes)

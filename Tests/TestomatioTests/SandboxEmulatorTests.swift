@@ -318,6 +318,11 @@ private func test(_ title: String, status: String = "passed", rid: String? = nil
       let shared = try await client.send("POST", "/api/reporter", json: #"{"api_key": "\#(key)", "shared_run": "yes"}"#)
       #expect(shared.status == 422)
       #expect(shared.message == "'shared_run' must be a boolean, got a string")
+      let numericFlag = try await client.send("POST", "/api/reporter", json: #"{"api_key": "\#(key)", "parallel": 1}"#)
+      #expect(numericFlag.message == "'parallel' must be a boolean, got a number")
+      let boolTime = try await client.send(
+        "POST", "/api/reporter", json: #"{"api_key": "\#(key)", "shared_run_timeout": "20"}"#)
+      #expect(boolTime.message == "'shared_run_timeout' must be a number or a boolean, got a string")
       let form = try await client.send(
         "POST", "/api/reporter", json: #"{"api_key": "\#(key)"}"#, contentType: "application/x-www-form-urlencoded")
       #expect(form.status == 415)
@@ -539,5 +544,43 @@ private func test(_ title: String, status: String = "passed", rid: String? = nil
       #expect(state == SandboxState())
       #expect(try await client.send("GET", "/_sandbox/nothing").status == 404)
     }
+  }
+}
+
+@Suite struct SandboxJSONValueTests {
+  @Test func keepsJSONTypesApart() throws {
+    let value = try #require(
+      JSONValue.parse(Array(#"{"b": true, "i": 3, "d": 0.5, "big": 1796321051624588, "n": null, "s": "x", "a": [1, "2"]}"#.utf8)))
+    #expect(value["b"] == .bool(true))
+    #expect(value["i"] == .integer(3))
+    #expect(value["d"] == .number(0.5))
+    #expect(value["big"]?.intValue == 1_796_321_051_624_588)
+    #expect(value["n"]?.isNull == true)
+    #expect(value["s"]?.stringValue == "x")
+    #expect(value["a"]?.arrayValue?.count == 2)
+    #expect(value["missing"] == nil)
+    #expect(JSONValue.parse(Array("{nope".utf8)) == nil)
+    #expect(value.jsonText.hasPrefix(#"{"a":[1,"2"],"b":true,"big":1796321051624588"#))
+  }
+
+  @Test func inProcessControlMatchesTheHTTPView() async throws {
+    let emulator = TestomatioEmulator(apiKey: "tstmt_other", projectSlug: "demo", baseURL: "http://127.0.0.1:1/")
+    let uid = await emulator.seedRun(title: "scheduled")
+    await emulator.seedTestGrep(type: "label", id: "severity:high", tests: ["1a2b3c4d"])
+    let request = ServerRequest(
+      method: "PUT", target: "/api/reporter/\(uid)", headers: ["Host": "h", "Content-Type": "application/json"],
+      body: Array(#"{"api_key": "tstmt_other"}"#.utf8))
+    let reply = await emulator.handle(request)
+    #expect(reply.status == 200)
+    #expect(JSONValue.parse(reply.body)?["url"]?.stringValue == "http://127.0.0.1:1/projects/demo/runs/\(uid)")
+    let wrongKey = await emulator.handle(
+      ServerRequest(method: "GET", target: "/api/test_grep?type=label&id=severity%3Ahigh&api_key=tstmt_sandbox"))
+    #expect(wrongKey.status == 401)
+    let grep = await emulator.handle(
+      ServerRequest(method: "GET", target: "/api/test_grep?type=label&id=severity%3Ahigh&api_key=tstmt_other"))
+    #expect(JSONValue.parse(grep.body)?["tests"] == .array([.string("1a2b3c4d")]))
+    let state = await emulator.state()
+    #expect(state.run(uid)?.updateCount == 1)
+    #expect(state.requests.map(\.query) == [nil, "type=label&id=severity:high&api_key=[REDACTED]", "type=label&id=severity:high&api_key=[REDACTED]"])
   }
 }
