@@ -1,1 +1,0 @@
-// Sandbox: see Package.swift for this target's role.

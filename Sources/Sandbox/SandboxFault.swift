@@ -1,0 +1,129 @@
+/// A scripted failure: matching requests are answered with a status, delayed, or
+/// have their connection dropped, `times` times, before being served normally again.
+///
+/// JSON form, as posted to `POST /_sandbox/faults`:
+/// `{"method": "POST", "path_prefix": "/api/reporter/", "status": 503, "times": 2,
+///   "retry_after": 1, "delay_ms": 0, "drop_connection": false}`.
+public struct SandboxFault: Sendable, Hashable, Codable {
+  /// The method to match (any when nil).
+  public var method: String?
+  /// The path prefix to match (any when nil or empty).
+  public var pathPrefix: String?
+  /// The status to answer with, without touching state; nil for delay-only or drop rules.
+  public var status: Int?
+  /// How many matching requests the rule applies to (uses left, in the state view).
+  public var times: Int
+  /// The `Retry-After` value in seconds for status answers.
+  public var retryAfter: Double?
+  /// Milliseconds to wait before answering (or dropping, or serving normally).
+  public var delayMilliseconds: Int
+  /// Close the connection without answering.
+  public var dropConnection: Bool
+  /// The `message` of a status answer.
+  public var message: String?
+
+  public init(
+    method: String? = nil, pathPrefix: String? = nil, status: Int? = nil, times: Int = 1,
+    retryAfter: Double? = nil, delayMilliseconds: Int = 0, dropConnection: Bool = false,
+    message: String? = nil
+  ) {
+    self.method = method
+    self.pathPrefix = pathPrefix
+    self.status = status
+    self.times = times
+    self.retryAfter = retryAfter
+    self.delayMilliseconds = delayMilliseconds
+    self.dropConnection = dropConnection
+    self.message = message
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case method
+    case pathPrefix = "path_prefix"
+    case status, times
+    case retryAfter = "retry_after"
+    case delayMilliseconds = "delay_ms"
+    case dropConnection = "drop_connection"
+    case message
+  }
+
+  /// Whether the rule applies to a request.
+  func matches(method: String, path: String) -> Bool {
+    guard times > 0 else { return false }
+    if let expected = self.method, expected.uppercased() != method.uppercased() { return false }
+    if let prefix = pathPrefix, !prefix.isEmpty, !path.hasPrefix(prefix) { return false }
+    return true
+  }
+
+  /// Reads one rule strictly: unknown members and wrong types are errors naming the field.
+  static func parse(_ value: JSONValue, at field: String) -> Result<SandboxFault, ValidationFailure> {
+    guard let object = value.objectValue else {
+      return .failure(ValidationFailure(field: field, problem: "must be an object, got \(value.kindDescription)"))
+    }
+    let known: Set<String> = Set(CodingKeys.allNames)
+    if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+      return .failure(ValidationFailure(field: "\(field).\(unknown)", problem: "is not a fault rule field"))
+    }
+    var rule = SandboxFault()
+    do {
+      rule.method = try object.optionalString("method", at: field)
+      rule.pathPrefix = try object.optionalString("path_prefix", at: field)
+      rule.message = try object.optionalString("message", at: field)
+      if let status = try object.optionalInt("status", at: field) {
+        guard (100...599).contains(status) else {
+          throw ValidationFailure(field: "\(field).status", problem: "must be within 100...599")
+        }
+        rule.status = status
+      }
+      if let times = try object.optionalInt("times", at: field) {
+        guard times >= 1 else { throw ValidationFailure(field: "\(field).times", problem: "must be at least 1") }
+        rule.times = times
+      }
+      if let retryAfter = object["retry_after"], !retryAfter.isNull {
+        guard let seconds = retryAfter.doubleValue, seconds >= 0 else {
+          throw ValidationFailure(field: "\(field).retry_after", problem: "must be a non-negative number")
+        }
+        rule.retryAfter = seconds
+      }
+      if let delay = try object.optionalInt("delay_ms", at: field) {
+        guard (0...60_000).contains(delay) else {
+          throw ValidationFailure(field: "\(field).delay_ms", problem: "must be within 0...60000")
+        }
+        rule.delayMilliseconds = delay
+      }
+      if let drop = object["drop_connection"], !drop.isNull {
+        guard let flag = drop.boolValue else {
+          throw ValidationFailure(field: "\(field).drop_connection", problem: "must be a boolean, got \(drop.kindDescription)")
+        }
+        rule.dropConnection = flag
+      }
+    } catch let failure as ValidationFailure {
+      return .failure(failure)
+    } catch {
+      return .failure(ValidationFailure(field: field, problem: "is invalid"))
+    }
+    return .success(rule)
+  }
+}
+
+extension SandboxFault.CodingKeys: CaseIterable {
+  static var allNames: [String] { allCases.map(\.stringValue) }
+}
+
+extension [String: JSONValue] {
+  fileprivate func optionalString(_ key: String, at field: String) throws -> String? {
+    guard let value = self[key], !value.isNull else { return nil }
+    guard let string = value.stringValue else {
+      throw ValidationFailure(field: "\(field).\(key)", problem: "must be a string, got \(value.kindDescription)")
+    }
+    return string
+  }
+
+  fileprivate func optionalInt(_ key: String, at field: String) throws -> Int? {
+    guard let value = self[key], !value.isNull else { return nil }
+    guard let number = value.intValue else {
+      throw ValidationFailure(field: "\(field).\(key)", problem: "must be an integer, got \(value.kindDescription)")
+    }
+    return number
+  }
+}
