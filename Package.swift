@@ -25,12 +25,16 @@ let package = Package(
     .target(name: "HTTPServer", dependencies: ["BridgeCore"]),
     // Testomat.io reporter protocol: payloads, client, delivery, spool.
     .target(name: "Testomatio", dependencies: ["BridgeCore", "BridgeHTTP"]),
+    // Jira REST client (Cloud v3 / Data Center v2) behind a least-privilege request guard.
+    .target(name: "Jira", dependencies: ["BridgeCore", "BridgeHTTP"]),
+    // Child processes for `run` and `manual`: spawn, stream, signals, timeouts, manual plans.
+    .target(name: "Runner", dependencies: ["BridgeCore"]),
     // Local emulators of Testomat.io (and later Jira and CI) on HTTPServer.
     .target(name: "Sandbox", dependencies: ["BridgeCore", "HTTPServer"]),
     // Argument parsing, commands, output formats, exit codes, composition root.
     .target(
       name: "BridgeCLI",
-      dependencies: ["BridgeCore", "JUnit", "BridgeHTTP", "HTTPServer", "Testomatio", "Sandbox"]
+      dependencies: ["BridgeCore", "JUnit", "BridgeHTTP", "HTTPServer", "Testomatio", "Jira", "Runner", "Sandbox"]
     ),
     .executableTarget(name: "testbridge", dependencies: ["BridgeCLI"]),
     // Test doubles and fixture helpers shared by the test targets.
@@ -48,6 +52,8 @@ let package = Package(
       name: "TestomatioTests",
       dependencies: ["Testomatio", "Sandbox", "BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]
     ),
+    .testTarget(name: "JiraTests", dependencies: ["Jira", "Sandbox", "BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]),
+    .testTarget(name: "RunnerTests", dependencies: ["Runner", "BridgeCore", "BridgeTestSupport"]),
     .testTarget(
       name: "BridgeCLITests",
       dependencies: ["BridgeCLI", "BridgeCore", "BridgeTestSupport", "Sandbox", "HTTPServer"],

@@ -1,0 +1,1 @@
+// Jira: see Package.swift for this target's role.

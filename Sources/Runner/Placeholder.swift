@@ -1,0 +1,1 @@
+// Runner: see Package.swift for this target's role.
