@@ -7,7 +7,10 @@ public enum BridgeCLI {
   static let abstract = "Connect CI test runs to Testomat.io and Jira."
 
   /// Every subcommand, in the order `--help` lists them.
-  static let commands: [any Command.Type] = [DemoCommand.self, ParseCommand.self]
+  static let commands: [any Command.Type] = [
+    DemoCommand.self, ParseCommand.self, ReportCommand.self, StartCommand.self, FinishCommand.self,
+    LinkedTestsCommand.self, FlushCommand.self, SandboxCommand.self,
+  ]
 
   /// Runs the process's command line and exits.
   public static func main() async -> Never {

@@ -83,3 +83,22 @@ public enum ChildProcess {
     var err: Data { lock.lock(); defer { lock.unlock() }; return errData }
   }
 }
+
+extension ChildProcess {
+  /// `testbridge(...)` without blocking the Swift concurrency pool: the wait
+  /// happens on a thread of its own, so in-process servers keep answering.
+  public static func testbridgeAsync(
+    _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil, stdin: String? = nil
+  ) async throws -> ProcessOutput {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread.detachNewThread {
+        do {
+          continuation.resume(
+            returning: try testbridge(arguments, environment: environment, directory: directory, stdin: stdin))
+        } catch {
+          continuation.resume(throwing: error)
+        }
+      }
+    }
+  }
+}

@@ -16,6 +16,24 @@ public struct RunRequestBody: Codable, Sendable, Hashable {
   public var sharedRunTimeout: Int?
   public var kind: String?
 
+  public init(
+    apiKey: String? = nil, title: String? = nil, env: String? = nil, groupTitle: String? = nil,
+    ciBuildURL: String? = nil, accessEvent: String? = nil, jiraID: String? = nil, label: String? = nil,
+    sharedRun: Bool? = nil, sharedRunTimeout: Int? = nil, kind: String? = nil
+  ) {
+    self.apiKey = apiKey
+    self.title = title
+    self.env = env
+    self.groupTitle = groupTitle
+    self.ciBuildURL = ciBuildURL
+    self.accessEvent = accessEvent
+    self.jiraID = jiraID
+    self.label = label
+    self.sharedRun = sharedRun
+    self.sharedRunTimeout = sharedRunTimeout
+    self.kind = kind
+  }
+
   enum CodingKeys: String, CodingKey {
     case apiKey = "api_key", title, env, groupTitle = "group_title", ciBuildURL = "ci_build_url"
     case accessEvent = "access_event", jiraID = "jira_id", label, sharedRun = "shared_run"
@@ -52,6 +70,12 @@ public struct BatchBody: Codable, Sendable, Hashable {
   public var tests: [TestResultPayload]
   public var batchIndex: Int
 
+  public init(apiKey: String? = nil, tests: [TestResultPayload], batchIndex: Int) {
+    self.apiKey = apiKey
+    self.tests = tests
+    self.batchIndex = batchIndex
+  }
+
   enum CodingKeys: String, CodingKey {
     case apiKey = "api_key", tests, batchIndex = "batch_index"
   }
@@ -63,6 +87,12 @@ public struct FinishBody: Codable, Sendable, Hashable {
   public var statusEvent: String
   /// Run length in seconds.
   public var duration: Double?
+
+  public init(apiKey: String? = nil, statusEvent: String, duration: Double? = nil) {
+    self.apiKey = apiKey
+    self.statusEvent = statusEvent
+    self.duration = duration
+  }
 
   enum CodingKeys: String, CodingKey {
     case apiKey = "api_key", statusEvent = "status_event", duration

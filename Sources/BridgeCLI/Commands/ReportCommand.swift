@@ -1,0 +1,82 @@
+import BridgeCore
+import Foundation
+import JUnit
+import Testomatio
+
+/// `testbridge report`: parse reports and deliver them to a Testomat.io run.
+struct ReportCommand: Command {
+  static let spec = CommandSpec(
+    name: "report",
+    abstract: "Send JUnit XML results to a Testomat.io run (created, or adopted with --run).",
+    discussion: """
+      Without an API key (TESTOMATIO) the reports are only read and summarised: nobody needs \
+      an account to try it. Results that cannot be delivered after retries are kept in the spool \
+      folder; 'testbridge flush' sends them later, exactly once.
+
+      Exit status: 1 when tests failed (whatever happened to the report), 4 when results were \
+      spooled instead of delivered, 3 when a report was malformed, 0 otherwise; 64 for usage errors.
+      """,
+    options: TestomatioOptions.connection + TestomatioOptions.run + TestomatioOptions.results + ReportOptions.specs,
+    positionals: [PositionalSpec("PATH_OR_GLOB", help: "Report files, directories or globs (** allowed).", repeating: true)]
+  )
+
+  static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
+    let reportOptions = try ReportOptions(arguments, context: context)
+    let found = ReportFinder().find(arguments.positionals)
+    if found.files.isEmpty {
+      for problem in found.problems { context.error(problem.description) }
+      return .reportProblem
+    }
+    let dryRun = arguments.flag("dry-run")
+    guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
+      let loaded = ReportLoader(options: reportOptions.junit).load(arguments.positionals, keepTestcases: false)
+      SummaryRenderer(heading: "testbridge report").render(loaded, to: context.stdout)
+      context.stdout.write("\nTestomat.io reporting is off: set TESTOMATIO to a project API key to send these results.\n")
+      return ExitPolicy.status(totals: loaded.totals, reportProblems: loaded.hasProblems, deliveryFailed: false)
+    }
+    let config = try TestomatioOptions.config(arguments, apiKey: apiKey, context: context)
+    let services = try HTTPServices(arguments, context: context)
+    let client = TestomatioClient(
+      transport: services.transport, baseURL: config.baseURL, apiKey: apiKey, timeout: config.requestTimeout)
+    let stderr = context.stderr
+    let uploader = ResultUploader(
+      client: client, config: config, spool: TestomatioOptions.spool(arguments, context: context),
+      onEvent: { stderr.write("testbridge: \($0)\n") })
+    await uploader.start()
+    let started = Date()
+    let streamed = await ReportStreamer(
+      files: found.files, finderProblems: found.problems, junitOptions: reportOptions.junit, config: config
+    ).run { batch in await uploader.submit(batch) }
+    let duration = streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started)
+    let delivery = await uploader.finish(Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration))
+
+    SummaryRenderer(heading: "testbridge report").render(streamed.loaded, to: context.stdout)
+    services.printDryRun(to: context.stdout)
+    if services.dryRun != nil { return .success }
+    let deliveryFailed = DeliveryMessages.print(delivery, config: config, context: context)
+    return ExitPolicy.status(
+      totals: streamed.totals, reportProblems: streamed.loaded.hasProblems, deliveryFailed: deliveryFailed)
+  }
+}
+
+/// How a delivery is told to the user (shared by `report` and `run`).
+enum DeliveryMessages {
+  /// Prints the outcome; returns true when results were not all delivered.
+  static func print(_ delivery: DeliveryReport, config: TestomatioConfig, context: CommandContext) -> Bool {
+    for problem in delivery.problems { context.warn(problem) }
+    if delivery.lostResults > 0 {
+      context.error("\(delivery.lostResults) results could neither be delivered nor saved to the spool: they are lost")
+    }
+    if let entry = delivery.spoolEntry {
+      context.error(
+        "\(delivery.spooledResults) results were not delivered and are kept in '\(entry.directory.path)'; "
+          + "send them with: testbridge flush")
+    }
+    if let run = delivery.run {
+      let state = delivery.finished ? "finished" : (config.proceed ? "left open (--proceed)" : "not finished")
+      context.stdout.write("\nTestomat.io run \(run.uid) (\(delivery.deliveredResults) results delivered, \(state))\n")
+      if let url = run.publicURL ?? run.url { context.stdout.write("\(url)\n") }
+    }
+    return !delivery.isComplete
+  }
+}

@@ -1,0 +1,88 @@
+import BridgeCore
+import Dispatch
+import Foundation
+import JUnit
+import Testomatio
+
+/// What the producer thread learnt while reading the reports.
+struct StreamedReports: Sendable {
+  var files: [FileParseResult] = []
+  var finderProblems: [ReportFinderProblem] = []
+  var totals = RunTotals()
+  var failing: [TestCaseResult] = []
+
+  var loaded: LoadedReports {
+    LoadedReports(files: files, finderProblems: finderProblems, testcases: [], totals: totals, failing: failing)
+  }
+}
+
+/// Reads reports on a thread of its own and hands result batches to an async
+/// consumer, at most two batches ahead: memory stays bounded however many
+/// results there are, and parsing overlaps with uploading.
+///
+/// Each testcase is sent as it is read. A retried test's later attempt has the
+/// same `rid` as the earlier one, so Testomat.io replaces the earlier result;
+/// the attempt that passes after a failure is marked flaky.
+struct ReportStreamer {
+  let files: [String]
+  let finderProblems: [ReportFinderProblem]
+  let junitOptions: JUnitOptions
+  let config: TestomatioConfig
+
+  func run(consume: @escaping @Sendable (BatchBody) async -> Void) async -> StreamedReports {
+    let (stream, continuation) = AsyncStream.makeStream(of: BatchBody.self)
+    let slots = DispatchSemaphore(value: 2)
+    let box = StreamedBox()
+    let files = files
+    let finderProblems = finderProblems
+    let junitOptions = junitOptions
+    let config = config
+    Thread.detachNewThread {
+      var streamed = StreamedReports(finderProblems: finderProblems)
+      var totals = StreamingTotals()
+      var batches = BatchAccumulator(maxCount: config.batchSize, maxBytes: config.batchBytes)
+      func hand(_ batch: BatchBody) {
+        slots.wait()
+        continuation.yield(batch)
+      }
+      ReportSetReader(options: junitOptions).read(
+        files,
+        onTestCase: { testcase in
+          let outcome = totals.add(testcase)
+          if config.excludeSkipped, outcome == .skipped { return }
+          let test = LogicalTest(key: testcase.logicalKey, attempts: [testcase])
+          if let full = batches.add(Payloads.result(test, config: config, outcome: outcome)) { hand(full) }
+        },
+        onFile: { streamed.files.append($0) })
+      if let last = batches.flush() { hand(last) }
+      streamed.totals = totals.totals
+      streamed.failing = totals.failingTests
+      box.set(streamed)
+      continuation.finish()
+    }
+    for await batch in stream {
+      await consume(batch)
+      slots.signal()
+    }
+    return box.value ?? StreamedReports()
+  }
+}
+
+/// Hands the producer's summary to the consumer once the stream has ended.
+private final class StreamedBox: @unchecked Sendable {
+  // Guarded by `lock`.
+  private let lock = NSLock()
+  private var stored: StreamedReports?
+
+  func set(_ value: StreamedReports) {
+    lock.lock()
+    stored = value
+    lock.unlock()
+  }
+
+  var value: StreamedReports? {
+    lock.lock()
+    defer { lock.unlock() }
+    return stored
+  }
+}
