@@ -14,10 +14,13 @@ struct ParseJSONRenderer {
     sink.write("  \"totals\": \(Self.totalsObject(loaded.totals)),\n")
     sink.write("  \"tests\": [")
     let tests = LogicalTest.group(loaded.testcases)
+    var writer = JSONWriter(reservingCapacity: 128 * 1024)
     for (index, test) in tests.enumerated() {
-      sink.write(index == 0 ? "\n    " : ",\n    ")
-      sink.write(testObject(test))
+      writer.raw(index == 0 ? "\n    " : ",\n    ")
+      write(test, to: &writer)
+      if writer.bytes.count > 64 * 1024 { writer.drain(to: sink) }
     }
+    writer.drain(to: sink)
     sink.write(tests.isEmpty ? "]\n}\n" : "\n  ]\n}\n")
   }
 
@@ -44,32 +47,58 @@ struct ParseJSONRenderer {
     return JSONText.object(pairs)
   }
 
-  private func testObject(_ test: LogicalTest) -> String {
+  private func write(_ test: LogicalTest, to json: inout JSONWriter) {
     let final = test.final
-    let explaining = test.explainingResult
+    let outcome = test.outcome
+    let explaining = outcome == .skipped ? nil : test.explainingResult
     let skipped = final.results.first { $0.kind == .skipped }
-    return JSONText.object([
-      ("suite", JSONText.array(test.key.suitePath.map { JSONText.string($0) })),
-      ("classname", JSONText.string(final.classname)),
-      ("name", JSONText.string(final.name)),
-      ("file", JSONText.string(final.file)),
-      ("line", JSONText.number(final.line)),
-      ("outcome", JSONText.string(test.outcome.rawValue)),
-      ("duration", JSONText.number(test.duration)),
-      ("attempts", JSONText.array(test.attempts.map { JSONText.string($0.status.rawValue) })),
-      ("testomatio_id", JSONText.string(test.testomatioID)),
-      ("jira", JSONText.array(test.jiraKeys.map { JSONText.string($0) })),
-      ("message", JSONText.string(test.outcome == .skipped ? nil : explaining?.message)),
-      ("type", JSONText.string(test.outcome == .skipped ? nil : explaining?.type)),
-      ("text", JSONText.string(test.outcome == .skipped ? nil : explaining?.text)),
-      ("skipped_message", JSONText.string(skipped?.message ?? skipped?.text)),
-      ("system_out", JSONText.string(final.systemOut)),
-      ("system_err", JSONText.string(final.systemErr)),
-      ("properties", JSONText.array(final.properties.map {
-        JSONText.object([("name", JSONText.string($0.name)), ("value", JSONText.string($0.value))])
-      })),
-      ("suite_level", final.isSuiteLevel ? "true" : "false"),
-      ("incomplete", test.attempts.contains { $0.incomplete } ? "true" : "false"),
-    ])
+    json.raw("{")
+    json.key("suite", first: true)
+    json.stringArray(test.key.suitePath)
+    json.key("classname")
+    json.string(final.classname)
+    json.key("name")
+    json.string(final.name)
+    json.key("file")
+    json.string(final.file)
+    json.key("line")
+    json.number(final.line)
+    json.key("outcome")
+    json.string(outcome.rawValue)
+    json.key("duration")
+    json.number(test.duration)
+    json.key("attempts")
+    json.stringArray(test.attempts.map(\.status.rawValue))
+    json.key("testomatio_id")
+    json.string(test.testomatioID)
+    json.key("jira")
+    json.stringArray(test.jiraKeys)
+    json.key("message")
+    json.string(explaining?.message)
+    json.key("type")
+    json.string(explaining?.type)
+    json.key("text")
+    json.string(explaining?.text)
+    json.key("skipped_message")
+    json.string(skipped?.message ?? skipped?.text)
+    json.key("system_out")
+    json.string(final.systemOut)
+    json.key("system_err")
+    json.string(final.systemErr)
+    json.key("properties")
+    json.raw("[")
+    for (index, property) in final.properties.enumerated() {
+      json.raw(index == 0 ? "{\"name\": " : ", {\"name\": ")
+      json.string(property.name)
+      json.raw(", \"value\": ")
+      json.string(property.value)
+      json.raw("}")
+    }
+    json.raw("]")
+    json.key("suite_level")
+    json.bool(final.isSuiteLevel)
+    json.key("incomplete")
+    json.bool(test.attempts.contains { $0.incomplete })
+    json.raw("}")
   }
 }
