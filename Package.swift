@@ -29,12 +29,14 @@ let package = Package(
     .target(name: "Jira", dependencies: ["BridgeCore", "BridgeHTTP"]),
     // Child processes for `run` and `manual`: spawn, stream, signals, timeouts, manual plans.
     .target(name: "Runner", dependencies: ["BridgeCore"]),
+    // `serve`: Jira webhook authentication and rules, and starting CI (GitHub, GitLab).
+    .target(name: "Trigger", dependencies: ["BridgeCore", "BridgeHTTP", "HTTPServer", "Testomatio"]),
     // Local emulators of Testomat.io (and later Jira and CI) on HTTPServer.
     .target(name: "Sandbox", dependencies: ["BridgeCore", "HTTPServer"]),
     // Argument parsing, commands, output formats, exit codes, composition root.
     .target(
       name: "BridgeCLI",
-      dependencies: ["BridgeCore", "JUnit", "BridgeHTTP", "HTTPServer", "Testomatio", "Jira", "Runner", "Sandbox"]
+      dependencies: ["BridgeCore", "JUnit", "BridgeHTTP", "HTTPServer", "Testomatio", "Jira", "Runner", "Trigger", "Sandbox"]
     ),
     .executableTarget(name: "testbridge", dependencies: ["BridgeCLI"]),
     // Test doubles and fixture helpers shared by the test targets.
@@ -53,6 +55,9 @@ let package = Package(
       dependencies: ["Testomatio", "Sandbox", "BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]
     ),
     .testTarget(name: "JiraTests", dependencies: ["Jira", "Sandbox", "BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]),
+    .testTarget(
+      name: "TriggerTests",
+      dependencies: ["Trigger", "Testomatio", "Sandbox", "BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "BridgeCore", "BridgeTestSupport"]),
     .testTarget(
       name: "BridgeCLITests",

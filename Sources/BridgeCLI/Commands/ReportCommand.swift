@@ -41,13 +41,14 @@ struct ReportCommand: Command {
     let stderr = context.stderr
     let uploader = ResultUploader(
       client: client, config: config, spool: TestomatioOptions.spool(arguments, context: context),
-      onEvent: { stderr.write("testbridge: \($0)\n") })
+      onEvent: { message in if !dryRun { stderr.write("testbridge: \(message)\n") } })
     await uploader.start()
     let started = Date()
     let streamed = await ReportStreamer(
       files: found.files, finderProblems: found.problems, junitOptions: reportOptions.junit, config: config
     ).run { batch in await uploader.submit(batch) }
-    let duration = streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started)
+    let elapsed = streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started)
+    let duration = (elapsed * 1000).rounded() / 1000
     let delivery = await uploader.finish(Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration))
 
     SummaryRenderer(heading: "testbridge report").render(streamed.loaded, to: context.stdout)

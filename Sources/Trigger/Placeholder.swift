@@ -1,0 +1,1 @@
+// Trigger: see Package.swift for this target's role.
