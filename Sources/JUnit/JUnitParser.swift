@@ -215,6 +215,14 @@ private final class SAXSession {
     }
   }
 
+  /// Stops parsing at an entity declaration or reference (XXE, billion laughs).
+  static func refuseEntity(_ user: UnsafeMutableRawPointer?, _ detail: String) {
+    guard let user else { return }
+    let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
+    let where_ = session.position
+    session.stop(with: .entitiesRefused(path: session.path, line: where_.line, column: where_.column, detail: detail))
+  }
+
   func stop(with error: JUnitError) {
     if stopError == nil { stopError = error }
     if let context { xmlStopParser(context) }
@@ -270,24 +278,10 @@ private final class SAXSession {
     handler.cdataBlock = handler.characters
     // Entities: refuse declarations outright (XXE, billion laughs) and never resolve anything.
     handler.entityDecl = { user, name, _, _, _, _ in
-      guard let user else { return }
-      let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
-      let entity = name.map { String(cString: $0) } ?? "?"
-      let where_ = session.position
-      session.stop(
-        with: .entitiesRefused(
-          path: session.path, line: where_.line, column: where_.column,
-          detail: "the report declares the entity '\(entity)'"))
+      SAXSession.refuseEntity(user, "the report declares the entity '\(name.map { String(cString: $0) } ?? "?")'")
     }
     handler.reference = { user, name in
-      guard let user else { return }
-      let session = Unmanaged<SAXSession>.fromOpaque(user).takeUnretainedValue()
-      let entity = name.map { String(cString: $0) } ?? "?"
-      let where_ = session.position
-      session.stop(
-        with: .entitiesRefused(
-          path: session.path, line: where_.line, column: where_.column,
-          detail: "the report uses the undefined entity '&\(entity);'"))
+      SAXSession.refuseEntity(user, "the report uses the undefined entity '&\(name.map { String(cString: $0) } ?? "?");'")
     }
     handler.resolveEntity = { _, _, _ in nil }
     handler.getEntity = { _, _ in nil }

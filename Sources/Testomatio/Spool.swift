@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 
 /// What a spooled delivery needs besides its batches. Holds no secret: the API
@@ -124,18 +125,8 @@ public struct Spool: Sendable {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
     let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw .spool(path: temporary.path, reason: String(cString: strerror(errno))) }
-    var failure: String?
-    data.withUnsafeBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          failure = String(cString: strerror(errno))
-          return
-        }
-        offset += written
-      }
+    var failure = data.withUnsafeBytes { raw in
+      FileDescriptorIO.writeAll(descriptor, raw).map { String(cString: strerror($0)) }
     }
     if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
     close(descriptor)

@@ -12,10 +12,7 @@ struct StartCommand: Command {
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
-    let dryRun = arguments.flag("dry-run")
-    guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
-      throw CLIError("no Testomat.io API key: set TESTOMATIO (or pass --testomatio-key)")
-    }
+    let apiKey = try TestomatioOptions.requiredAPIKey(arguments)
     let config = try TestomatioOptions.config(arguments, apiKey: apiKey, context: context)
     let services = try HTTPServices(arguments, context: context)
     let client = TestomatioClient(
@@ -52,14 +49,7 @@ struct FinishCommand: Command {
     guard let runID = arguments.value("run"), !runID.isEmpty else {
       throw CLIError("no run to finish: set TESTOMATIO_RUN or pass --run ID")
     }
-    let dryRun = arguments.flag("dry-run")
-    guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
-      throw CLIError("no Testomat.io API key: set TESTOMATIO (or pass --testomatio-key)")
-    }
-    let services = try HTTPServices(arguments, context: context)
-    let client = TestomatioClient(
-      transport: services.transport, baseURL: try TestomatioOptions.baseURL(arguments), apiKey: apiKey,
-      timeout: try TestomatioOptions.requestTimeout(arguments))
+    let (client, services) = try TestomatioOptions.client(arguments, context: context)
     var duration: Double?
     if let text = arguments.value("duration") {
       guard let seconds = Double(text), seconds >= 0 else {
@@ -102,14 +92,7 @@ struct LinkedTestsCommand: Command {
     guard filters.count == 1, let (type, id) = filters.first else {
       throw CLIError("give exactly one of --jira, --tag, --plan or --label", exitStatus: .usage)
     }
-    let dryRun = arguments.flag("dry-run")
-    guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
-      throw CLIError("no Testomat.io API key: set TESTOMATIO (or pass --testomatio-key)")
-    }
-    let services = try HTTPServices(arguments, context: context)
-    let client = TestomatioClient(
-      transport: services.transport, baseURL: try TestomatioOptions.baseURL(arguments), apiKey: apiKey,
-      timeout: try TestomatioOptions.requestTimeout(arguments))
+    let (client, services) = try TestomatioOptions.client(arguments, context: context)
     let ids: [String]
     do {
       ids = try await client.testGrep(type: type, id: id).map(LinkedTests.normalise)

@@ -60,6 +60,25 @@ enum TestomatioOptions {
     return key
   }
 
+  /// The API key for commands that cannot work without one (a dry run uses a placeholder).
+  static func requiredAPIKey(_ arguments: ParsedArguments) throws(CLIError) -> String {
+    if let key = apiKey(arguments) { return key }
+    if arguments.flag("dry-run") { return "tstmt_dry_run" }
+    throw CLIError("no Testomat.io API key: set TESTOMATIO (or pass --testomatio-key)")
+  }
+
+  /// A client for the connection options, and the HTTP services behind it.
+  static func client(_ arguments: ParsedArguments, context: CommandContext) throws(CLIError)
+    -> (TestomatioClient, HTTPServices)
+  {
+    let apiKey = try requiredAPIKey(arguments)
+    let services = try HTTPServices(arguments, context: context)
+    let client = TestomatioClient(
+      transport: services.transport, baseURL: try baseURL(arguments), apiKey: apiKey,
+      timeout: try requestTimeout(arguments))
+    return (client, services)
+  }
+
   static func baseURL(_ arguments: ParsedArguments) throws(CLIError) -> URL {
     let text = (arguments.value("testomatio-url") ?? "https://app.testomat.io").trimmingCharacters(in: .whitespaces)
     guard let url = URL(string: text), let scheme = url.scheme, url.host != nil, ["http", "https"].contains(scheme) else {

@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 import Synchronization
 
@@ -62,17 +63,8 @@ public final class FileDescriptorSink: TextSink {
   }
 
   private func writeAll(_ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let written = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          return  // a closed pipe (`| head`): nothing useful left to do with the output
-        }
-        offset += written
-      }
-    }
+    // A closed pipe (`| head`) fails the write; there is nothing useful left to do with the output.
+    bytes.withUnsafeBytes { _ = FileDescriptorIO.writeAll(descriptor, $0) }
   }
 }
 
