@@ -341,10 +341,11 @@ public actor TestomatioEmulator {
       let result = SandboxResult(rid: rid, via: via, test: scrubValue(.object(test)))
       if let rid {
         runs[index].ridCounts[rid, default: 0] += 1
-        if let position = runs[index].results.firstIndex(where: { $0.rid == rid }) {
+        if let position = runs[index].resultPositions[rid] {
           runs[index].results[position] = result
           continue
         }
+        runs[index].resultPositions[rid] = runs[index].results.count
       }
       runs[index].results.append(result)
     }
@@ -561,6 +562,8 @@ private struct RunRecord: Sendable {
   var batchIndexes: [Int] = []
   var attributes: [String: JSONValue] = [:]
   var results: [SandboxResult] = []
+  /// Where each rid's result sits in `results` (a re-sent rid replaces in place).
+  var resultPositions: [String: Int] = [:]
   var ridCounts: [String: Int] = [:]
 
   init(uid: String, base: String, origin: String, status: String) {
