@@ -217,7 +217,10 @@ public actor JiraEmulator {
         auth == "bearer"
         ? "Bearer personal access tokens are a Data Center feature; use basic auth (email and API token) on /rest/api/3."
         : "You are not authenticated. Authentication required to perform this operation."
-      return Self.jiraError(401, [detail], headers: ["WWW-Authenticate": "Basic realm=\"sandbox\""])
+      // Jira adds `WWW-Authenticate` to its 401s. The sandbox leaves it out: URLSession on Linux
+      // answers that header with an authentication challenge and the request then waits for a
+      // credential until it times out, instead of returning the 401.
+      return Self.jiraError(401, [detail])
     }
 
     let context = Context(
