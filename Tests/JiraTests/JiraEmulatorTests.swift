@@ -236,6 +236,23 @@ import Testing
     }
   }
 
+  @Test func cloudWithTheV2OverrideUsesEnhancedSearchAndWikiMarkup() async throws {
+    try await withJiraSandbox { sandbox, base, transport in
+      await seedProjects(sandbox.emulator)
+      await sandbox.emulator.setMaxResults(2)
+      var config = cloudConfig(base)
+      config.apiVersion = .v2
+      let client = JiraClient(config: config, transport: transport, level: .comments)
+      let issues = try await client.search(jql: "project = XYZ")
+      #expect(issues.map(\.key) == ["XYZ-1", "XYZ-2"])
+      let comment = try await client.addComment(issue: "XYZ-1", JiraCommentDocument(text: "plain *text*"))
+      #expect(comment.body == .wiki(#"plain \*text\*"#))
+      let state = await sandbox.emulator.state()
+      #expect(state.requests.contains { $0.path == "/rest/api/2/search/jql" && $0.auth == "basic" })
+      #expect(state.issue("XYZ-1")?.comments.first?.format == "wiki")
+    }
+  }
+
   @Test func rateLimitingWithRetryAfterIsSurvived() async throws {
     try await withJiraSandbox { sandbox, base, transport in
       await seedProjects(sandbox.emulator)
