@@ -1,1 +1,0 @@
-// Jira: see Package.swift for this target's role.
