@@ -112,12 +112,22 @@ public struct URLSessionTransport: HTTPTransport {
     _ urlRequest: URLRequest, on owner: SessionOwner, for request: HTTPRequest, timeout: Double
   ) async -> Result<HTTPResponse, HTTPError> {
     let handle = TaskHandle()
+    let taskID = Mutex<Int?>(nil)
     return await withTaskCancellationHandler {
       await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
         let task = owner.dataTask(with: urlRequest) { data, response, error in
+          // A 401/407 that asked for credentials: URLSession gives no response, only the
+          // challenge we refused; answer with the status it carried.
+          if let error, (error as? URLError)?.code == .cancelled, !handle.wasCancelled,
+            let id = taskID.withLock({ $0 }), let refused = owner.challenges?.take(id)
+          {
+            continuation.resume(returning: .success(HTTPResponse(status: refused.status, headers: refused.headers, body: [])))
+            return
+          }
           continuation.resume(
             returning: map(data: data, response: response, error: error, request: request, timeout: timeout))
         }
+        if let task { taskID.withLock { $0 = task.taskIdentifier } }
         guard let task else {
           continuation.resume(
             returning: .failure(
@@ -191,6 +201,7 @@ public struct URLSessionTransport: HTTPTransport {
 /// task creation and invalidation share a lock.
 private final class SessionOwner: Sendable {
   private let session: URLSession
+  var challenges: AuthenticationChallenges? { (session.delegate as? RedirectGuard)?.challenges }
   // true once the session is invalidated.
   private let invalidated = Mutex(false)
 
@@ -237,6 +248,9 @@ private final class TaskHandle: Sendable {
     task.resume()
   }
 
+  /// True once the caller cancelled (as opposed to a refused credential challenge).
+  var wasCancelled: Bool { state.withLock { $0.cancelled } }
+
   func cancel() {
     let task = state.withLock { state in
       state.cancelled = true
@@ -248,6 +262,25 @@ private final class TaskHandle: Sendable {
 
 /// Allows a redirect only to the same scheme, host and port.
 private final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
+  let challenges = AuthenticationChallenges()
+
+  /// Linux URLSession stalls until its timeout on a 401 carrying `WWW-Authenticate`
+  /// (as Jira's do) unless the challenge is answered. testbridge never answers with
+  /// credentials: it refuses, and reports the status the server sent.
+  func urlSession(
+    _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+    completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+  ) {
+    if let response = challenge.failureResponse as? HTTPURLResponse {
+      var headers: [String: String] = [:]
+      for (key, value) in response.allHeaderFields {
+        if let name = key as? String, let text = value as? String { headers[name] = text }
+      }
+      challenges.record(task.taskIdentifier, status: response.statusCode, headers: headers)
+    }
+    completionHandler(.cancelAuthenticationChallenge, nil)
+  }
+
   func urlSession(
     _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
     newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
@@ -258,5 +291,23 @@ private final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
       from?.scheme?.lowercased() == to?.scheme?.lowercased()
       && from?.host?.lowercased() == to?.host?.lowercased() && from?.port == to?.port
     completionHandler(sameOrigin ? request : nil)
+  }
+}
+
+/// Statuses of credential challenges refused, by task, until the task's completion reads them.
+private final class AuthenticationChallenges: Sendable {
+  struct Refused: Sendable {
+    var status: Int
+    var headers: [String: String]
+  }
+
+  private let refused = Mutex<[Int: Refused]>([:])
+
+  func record(_ taskID: Int, status: Int, headers: [String: String]) {
+    refused.withLock { $0[taskID] = Refused(status: status, headers: headers) }
+  }
+
+  func take(_ taskID: Int) -> Refused? {
+    refused.withLock { $0.removeValue(forKey: taskID) }
   }
 }

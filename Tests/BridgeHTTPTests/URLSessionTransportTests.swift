@@ -177,6 +177,18 @@ final class LoopbackResponder: Sendable {
     #expect(raw.hasSuffix(#"{"title":"nightly"}"#))
   }
 
+  /// Jira answers bad credentials with 401 and `WWW-Authenticate`; Linux URLSession would
+  /// wait for credentials until its timeout. The transport returns the 401 at once.
+  @Test func unauthorizedWithAChallengeComesBackAsA401() async throws {
+    let server = try LoopbackResponder(
+      Self.canned("401 Unauthorized", headers: ["WWW-Authenticate: Basic realm=\"jira\""], body: "nope"))
+    defer { server.stop() }
+    let start = Date()
+    let result = try await URLSessionTransport().send(request(.GET, "\(server.baseURL)/rest/api/3/myself", timeout: 15))
+    #expect(result.status == 401)
+    #expect(Date().timeIntervalSince(start) < 10, "answered, not timed out")
+  }
+
   @Test func nonSuccessStatusIsAResponseNotAnError() async throws {
     let server = try LoopbackResponder(
       Self.canned("503 Service Unavailable", headers: ["Retry-After: 7"], body: #"{"message":"busy"}"#))
