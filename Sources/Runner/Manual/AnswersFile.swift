@@ -24,7 +24,7 @@ public enum AnswersFile {
   public static func parse(_ text: String, path: String) throws(ManualPlanError) -> [ManualAnswer] {
     var answers: [ManualAnswer] = []
     var number = 0
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
       number += 1
       let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
       if line.isEmpty || line.hasPrefix("#") { continue }

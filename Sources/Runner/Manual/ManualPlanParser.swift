@@ -26,11 +26,10 @@ public enum ManualPlanParser {
   public static func parse(_ text: String, path: String) throws(ManualPlanError) -> ManualPlan {
     var parser = Parser(path: path)
     var lineNumber = 0
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // `\r\n` is one Character in Swift, so split on any newline rather than on "\n".
+    for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
       lineNumber += 1
-      var line = String(rawLine)
-      if line.hasSuffix("\r") { line.removeLast() }
-      try parser.consume(line, at: lineNumber)
+      try parser.consume(String(line), at: lineNumber)
     }
     return try parser.finish(lastLine: max(lineNumber, 1))
   }
