@@ -131,6 +131,21 @@ import Testing
     #expect(await ProcessProbe.isGone(grandchild))
   }
 
+  @Test func leftoversCanBeKeptAndOutputDrainingIsBounded() async throws {
+    let directory = try ProcessProbe.temporaryDirectory()
+    let pidFile = directory.appendingPathComponent("pid")
+    let options = RunOptions(killsLeftoverProcesses: false, outputDrainTimeout: .milliseconds(300))
+    let output = RecordingOutput()
+    let result = await runner.run(
+      .shell("sleep 30 & echo $! > '\(pidFile.path)'; echo started"), options: options, output: output)
+    let grandchild = try await ProcessProbe.pid(in: pidFile)
+    defer { kill(grandchild, SIGKILL) }
+    #expect(result.termination == .exited(0))
+    #expect(result.duration < 2)
+    #expect(output.stdoutText == "started\n")
+    #expect(kill(grandchild, 0) == 0)  // still running: it was left alone
+  }
+
   @Test func cancellingTheTaskStopsTheChild() async throws {
     let directory = try ProcessProbe.temporaryDirectory()
     let pidFile = directory.appendingPathComponent("pid")

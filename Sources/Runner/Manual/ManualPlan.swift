@@ -6,8 +6,10 @@ public struct ManualPlan: Sendable, Hashable {
   public var title: String
   /// Text between the title and the first test.
   public var description: String
+  /// The `##` sections, in file order.
   public var tests: [ManualTest]
 
+  /// A plan as the parser builds it (public for tests and other front ends).
   public init(path: String, title: String, description: String = "", tests: [ManualTest]) {
     self.path = path
     self.title = title
@@ -37,10 +39,12 @@ public struct ManualTest: Sendable, Hashable {
   public var jiraKeys: [String]
   /// Text before the first step.
   public var description: String
+  /// The numbered and `$` steps, in order.
   public var steps: [ManualStep]
   /// Line of the heading (1-based).
   public var line: Int
 
+  /// A test; `heading` defaults to the title.
   public init(
     title: String, heading: String? = nil, testomatioID: String? = nil, jiraKeys: [String] = [],
     description: String = "", steps: [ManualStep] = [], line: Int
@@ -71,6 +75,7 @@ public struct ManualStep: Sendable, Hashable {
   /// Line where the step starts (1-based).
   public var line: Int
 
+  /// A step as the parser builds it.
   public init(text: String, expected: String? = nil, command: String? = nil, line: Int) {
     self.text = text
     self.expected = expected
@@ -101,12 +106,16 @@ public enum ManualOutcome: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// The tester's verdict on one test.
 public struct ManualAnswer: Sendable, Hashable, Codable {
+  /// The test answered.
   public var reference: TestReference
+  /// The verdict.
   public var outcome: ManualOutcome
+  /// Why (for a failure: what went wrong); becomes the result's message.
   public var note: String?
   /// Line in the answers file it came from; `nil` for answers given at the prompt.
   public var line: Int?
 
+  /// An answer; `line` is set by ``AnswersFile/parse(_:path:)``.
   public init(reference: TestReference, outcome: ManualOutcome, note: String? = nil, line: Int? = nil) {
     self.reference = reference
     self.outcome = outcome

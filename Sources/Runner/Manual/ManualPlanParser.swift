@@ -23,6 +23,7 @@ import Foundation
 /// ids, empty headings or steps, `Expected:` before any step, a second `#` title,
 /// an unclosed code fence.
 public enum ManualPlanParser {
+  /// Parses `text`; `path` is used in error messages, for the fallback title and as the plan's path.
   public static func parse(_ text: String, path: String) throws(ManualPlanError) -> ManualPlan {
     var parser = Parser(path: path)
     var lineNumber = 0

@@ -7,6 +7,7 @@ import Foundation
 /// quitting midway and running the same command again resumes). Asking and
 /// saving happen in ``ManualSessionDriver``.
 public struct ManualSession: Sendable, Hashable {
+  /// The plan being walked through.
   public let plan: ManualPlan
   /// One slot per test of the plan, in plan order.
   public private(set) var answers: [ManualAnswer?]
@@ -49,8 +50,10 @@ public struct ManualSession: Sendable, Hashable {
   /// The first unanswered test.
   public var nextTest: ManualTest? { nextIndex.map { plan.tests[$0] } }
 
+  /// How many tests have an answer.
   public var answeredCount: Int { answers.count { $0 != nil } }
 
+  /// True when every test has an answer.
   public var isComplete: Bool { nextIndex == nil }
 
   /// Records (or replaces) the answer for the test at `index`.
@@ -74,11 +77,16 @@ public struct ManualSession: Sendable, Hashable {
 public struct ManualProgress: Sendable, Hashable, Codable {
   /// Format version; 1 so far.
   public var version: Int
+  /// The plan's path when the progress was saved.
   public var planPath: String
+  /// The plan's title when the progress was saved.
   public var planTitle: String
+  /// Answers given so far, in plan order.
   public var answers: [ManualAnswer]
+  /// When the last answer was saved.
   public var updatedAt: Date
 
+  /// Progress in the current format version.
   public init(planPath: String, planTitle: String, answers: [ManualAnswer], updatedAt: Date) {
     self.version = 1
     self.planPath = planPath

@@ -9,6 +9,7 @@ public protocol LineSource: Sendable {
 
 /// Lines from standard input, read on a separate thread so no task blocks the async pool.
 public struct StandardInputLines: LineSource {
+  /// Reads the process's standard input.
   public init() {}
 
   public func nextLine() async -> String? {

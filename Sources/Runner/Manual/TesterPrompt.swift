@@ -29,12 +29,16 @@ extension TesterPrompt {
 
 /// Runs a plan step's `$ command` for the tester, showing its output and exit status.
 public struct ManualCommandRunner: Sendable {
+  /// Runs the commands (share the one the signal forwarder watches).
   public var runner: ProcessRunner
   /// Directory commands run in (the plan's directory is a good choice); `nil` keeps ours.
   public var workingDirectory: String?
+  /// Variables set for the commands on top of the runner's environment.
   public var environment: [String: String]
+  /// Timeout and grace period; 10 minutes by default.
   public var options: RunOptions
 
+  /// A command runner for plan steps.
   public init(
     runner: ProcessRunner, workingDirectory: String? = nil, environment: [String: String] = [:],
     options: RunOptions = RunOptions(timeout: .seconds(600))
@@ -65,6 +69,7 @@ public struct ManualCommandRunner: Sendable {
 
 /// Walks the tester through the unanswered tests of a session.
 public struct ManualSessionDriver: Sendable {
+  /// Who is shown the tests and asked.
   public var prompt: any TesterPrompt
   /// Runs steps' commands before asking; `nil` only shows them.
   public var commands: ManualCommandRunner?
@@ -73,6 +78,7 @@ public struct ManualSessionDriver: Sendable {
   /// The clock for ``ManualProgress/updatedAt``.
   public var now: @Sendable () -> Date
 
+  /// A driver; `now` stamps the saved progress.
   public init(
     prompt: any TesterPrompt, commands: ManualCommandRunner?,
     save: @escaping @Sendable (ManualProgress) throws(ManualPlanError) -> Void,

@@ -3,6 +3,7 @@
 public struct ChildCommand: Sendable, Hashable {
   /// A name looked up through `PATH`, or a path (anything containing `/`).
   public var executable: String
+  /// Arguments after the executable (no shell: no globbing, quoting or expansion).
   public var arguments: [String]
   /// Variables set on top of the runner's base environment.
   public var environment: [String: String]
@@ -10,6 +11,7 @@ public struct ChildCommand: Sendable, Hashable {
   /// paths and relative `PATH` entries are resolved against it.
   public var workingDirectory: String?
 
+  /// A command with everything but the executable optional.
   public init(
     _ executable: String, arguments: [String] = [], environment: [String: String] = [:],
     workingDirectory: String? = nil
@@ -42,6 +44,7 @@ public struct RunOptions: Sendable, Hashable {
   /// kept open by processes outside the group (daemons that called `setsid`).
   public var outputDrainTimeout: Duration
 
+  /// Options with defaults: no timeout, 10 s grace, leftovers stopped, 2 s drain.
   public init(
     timeout: Duration? = nil, gracePeriod: Duration = .seconds(10), killsLeftoverProcesses: Bool = true,
     outputDrainTimeout: Duration = .seconds(2)
@@ -67,6 +70,7 @@ public protocol OutputHandler: Sendable {
 
 /// Drops all output.
 public struct DiscardingOutput: OutputHandler {
+  /// A handler that drops everything.
   public init() {}
   public func stdout(_ bytes: [UInt8]) {}
   public func stderr(_ bytes: [UInt8]) {}

@@ -38,12 +38,14 @@ public enum ChildTermination: Sendable, Equatable, Hashable, CustomStringConvert
 
 /// What running a child produced (its output went to the ``OutputHandler``).
 public struct ChildResult: Sendable, Equatable {
+  /// How the child ended.
   public var termination: ChildTermination
   /// When the child was started (or the start was attempted).
   public var startedAt: Date
   /// Seconds from start until the child exited and its output was drained.
   public var duration: TimeInterval
 
+  /// A result as ``ProcessRunner`` builds it (public for test doubles).
   public init(termination: ChildTermination, startedAt: Date, duration: TimeInterval) {
     self.termination = termination
     self.startedAt = startedAt

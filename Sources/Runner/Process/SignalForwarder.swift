@@ -8,6 +8,9 @@ import Synchronization
 /// and observed with `DispatchSource.makeSignalSource`, and each one is handed to
 /// ``ProcessRunner/interrupt(signal:)``. ``stop()`` restores the dispositions that
 /// were in place before ``start()``, so a later Ctrl-C stops testbridge again.
+/// Start it just before running the child and stop it right after: a signal that
+/// arrives while no child runs only reaches `onSignal`, so the caller decides
+/// whether to exit.
 ///
 /// Linux notes (swift-corelibs-libdispatch `src/event/event_epoll.c`): the first
 /// signal source for a signal replaces `SIG_IGN` with libdispatch's own handler
