@@ -43,6 +43,12 @@ public final class ProcessRunner: Sendable {
     }
 
     let environment = baseEnvironment.merging(command.environment) { _, override in override }
+    var resolved = command
+    // Absolute, so a relative executable path means the same before and after the child's chdir.
+    if let directory = command.workingDirectory, !directory.hasPrefix("/") {
+      resolved.workingDirectory = FileManager.default.currentDirectoryPath + "/" + directory
+    }
+    let command = resolved
     if let directory = command.workingDirectory {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
@@ -105,7 +111,7 @@ public final class ProcessRunner: Sendable {
   }
 }
 
-/// How a started child ended, as Foundation reported it.
+/// How a started child ended (from `waitid`, or Foundation if it reaped the child first).
 struct ChildExit: Sendable {
   var signaled: Bool
   var status: Int32
