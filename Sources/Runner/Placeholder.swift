@@ -1,1 +1,0 @@
-// Runner: see Package.swift for this target's role.
