@@ -59,7 +59,8 @@ import Testing
 
   @Test func unknownRoutesAnswer404() async throws {
     try await withCISandbox { _, base in
-      #expect(try await send(.GET, base, "/").status == 404)
+      let root = try await send(.GET, base, "/")
+      #expect(root.status == 404)
       #expect(try await send(.GET, base, workflowPath, headers: auth).status == 404)
       #expect(try await send(.POST, base, "/api/v4/projects/42/pipeline").status == 404)
       #expect(try await send(.GET, base, "/_sandbox/ci/nothing").status == 404)

@@ -148,7 +148,9 @@ private let request = CIDispatchRequest(
 }
 
 @Suite(.serialized) struct GitHubDispatcherTests {
-  private func dispatcher(_ base: String, _ environment: [String: String] = [:]) throws -> GitHubDispatcher {
+  private func dispatcher(_ base: String, _ environment: [String: String] = [:]) throws(TriggerError)
+    -> GitHubDispatcher
+  {
     var env = [
       "GITHUB_API_URL": base, "GITHUB_REPOSITORY": "sandbox/tests", "GITHUB_TOKEN": "ghs_sandbox_token",
       "TESTBRIDGE_GITHUB_WORKFLOW": "testbridge.yml",
@@ -207,7 +209,7 @@ private let request = CIDispatchRequest(
     ])
   func refusals(environment: [String: String], status: Int, message: String) async throws {
     try await withCISandbox { sandbox, base in
-      do {
+      do throws(TriggerError) {
         _ = try await dispatcher(base, environment).dispatch(request)
         Issue.record("dispatched")
       } catch {
@@ -227,7 +229,7 @@ private let request = CIDispatchRequest(
   @Test func undeclaredInputsAreRefused() async throws {
     let github = GitHubEmulator(workflows: [GitHubWorkflow(file: "testbridge.yml", id: 7, inputs: ["run", "grep"])])
     try await withCISandbox(github: github) { sandbox, base in
-      do {
+      do throws(TriggerError) {
         _ = try await dispatcher(base).dispatch(request)
         Issue.record("dispatched")
       } catch {
@@ -241,7 +243,7 @@ private let request = CIDispatchRequest(
   @Test func injectedServerErrorsAreReportedThenServed() async throws {
     try await withCISandbox { sandbox, base in
       await sandbox.github.setFaults([SandboxFault(status: 500, times: 1, message: "boom")])
-      do {
+      do throws(TriggerError) {
         _ = try await dispatcher(base).dispatch(request)
         Issue.record("dispatched")
       } catch {
@@ -260,7 +262,7 @@ private let request = CIDispatchRequest(
     let sandbox = CISandboxServer()
     let base = try await sandbox.start().absoluteString
     await sandbox.stop(graceful: false)
-    do {
+    do throws(TriggerError) {
       _ = try await dispatcher(base).dispatch(request)
       Issue.record("dispatched")
     } catch {
@@ -275,7 +277,9 @@ private let request = CIDispatchRequest(
 }
 
 @Suite(.serialized) struct GitLabDispatcherTests {
-  private func dispatcher(_ base: String, _ environment: [String: String] = [:]) throws -> GitLabDispatcher {
+  private func dispatcher(_ base: String, _ environment: [String: String] = [:]) throws(TriggerError)
+    -> GitLabDispatcher
+  {
     var env = ["GITLAB_URL": base, "GITLAB_PROJECT_ID": "42", "GITLAB_TRIGGER_TOKEN": "glptt-sandbox-token"]
     env.merge(environment) { $1 }
     return GitLabDispatcher(
@@ -319,7 +323,7 @@ private let request = CIDispatchRequest(
     ])
   func refusals(environment: [String: String], status: Int, message: String) async throws {
     try await withCISandbox { sandbox, base in
-      do {
+      do throws(TriggerError) {
         _ = try await dispatcher(base, environment).dispatch(request)
         Issue.record("dispatched")
       } catch {

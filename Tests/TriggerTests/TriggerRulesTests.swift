@@ -43,7 +43,7 @@ import Trigger
       ("WEB-2", "release", .automation, [], nil, nil, "automation"),
       // automation status counts as the transition target
       ("PROJ-3", "jira:issue_updated", .automation, [], "Ready for QA", nil, "qa"),
-    ])
+    ] as [(String, String, JiraWebhookEvent.Source, [String], String?, String?, String)])
   func matching(
     key: String, name: String, source: JiraWebhookEvent.Source, labels: [String], status: String?, to: String?,
     rule: String
@@ -65,7 +65,7 @@ import Trigger
       ("OPS-7", "jira:issue_updated", ["other"], nil, nil, "has no label 'run-tests'"),
       ("OPS-8", "jira:issue_updated", ["run-tests"], nil, nil, "issue 'OPS-8' is not one of OPS-7"),
       ("XYZ-1", "jira:issue_updated", [], nil, nil, "project 'XYZ' is not one of PROJ"),
-    ])
+    ] as [(String, String, [String], String?, String?, String)])
   func ignored(key: String, name: String, labels: [String], status: String?, to: String?, reason: String) throws {
     let decision = try rules(config).decide(
       event(key: key, event: name, labels: labels, status: status, to: to), defaultCI: .github)
