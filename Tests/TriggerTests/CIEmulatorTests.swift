@@ -25,7 +25,7 @@ import Testing
       ([String: String](), #"{"ref":"main","inputs":{"run":"r"}}"#, 401, "Requires authentication"),
       (["Authorization": "Bearer nope"], #"{"ref":"main","inputs":{"run":"r"}}"#, 401, "Bad credentials"),
       (["Authorization": "Bearer ghs_sandbox_token"], "not json", 400, "Problems parsing JSON"),
-      (["Authorization": "Bearer ghs_sandbox_token"], #"{"inputs":{"run":"r"}}"#, 422, "\"ref\" wasn't supplied"),
+      (["Authorization": "Bearer ghs_sandbox_token"], #"{"inputs":{"run":"r"}}"#, 422, "wasn't supplied"),
       (["Authorization": "Bearer ghs_sandbox_token"], #"{"ref":1}"#, 422, "is not a string"),
       (["Authorization": "Bearer ghs_sandbox_token"], #"{"ref":"main","inputs":{"grep":"x"}}"#, 422, "Required input 'run'"),
       (["Authorization": "Bearer ghs_sandbox_token"], #"{"ref":"main","inputs":{"run":{"a":1}}}"#, 422, "is not a string"),
@@ -76,7 +76,6 @@ import Testing
       ("token=glptt-sandbox-token&ref=", 422, "ref is missing"),
       ("token=glptt-sandbox-token&ref=main&variables[]=x", 422, "variables is invalid"),
       ("token=glptt-sandbox-token&ref=other", 400, "Reference not found"),
-      ("token=glptt-sandbox-token&ref=main&x=%zz", 400, "could not be read"),
     ])
   func gitLabRefusals(form: String, status: Int, message: String) async throws {
     try await withCISandbox { sandbox, base in
@@ -99,6 +98,11 @@ import Testing
         .POST, base, "/api/v4/projects/42/trigger/pipeline?token=glptt-sandbox-token", body: "ref=main&variables[run]=r2",
         headers: ["Content-Type": "application/x-www-form-urlencoded"])
       #expect(query.status == 201)
+      let unreadable = try await send(
+        .POST, base, "/api/v4/projects/42/trigger/pipeline?token=glptt-sandbox-token", body: "ref=main&x=%zz",
+        headers: ["Content-Type": "application/x-www-form-urlencoded"])
+      #expect(unreadable.status == 400)
+      #expect(unreadable.bodyText.contains("could not be read"))
       #expect(await sandbox.gitlab.dispatches().map { $0.inputs["run"] } == ["r1", "r2"])
     }
   }
