@@ -1,1 +1,0 @@
-// Trigger: see Package.swift for this target's role.
