@@ -30,7 +30,8 @@ let package = Package(
     // Child processes for `run` and `manual`: spawn, stream, signals, timeouts, manual plans.
     .target(name: "Runner", dependencies: ["BridgeCore"]),
     // `serve`: Jira webhook authentication and rules, and starting CI (GitHub, GitLab).
-    .target(name: "Trigger", dependencies: ["BridgeCore", "BridgeHTTP", "HTTPServer", "Testomatio"]),
+    .target(
+      name: "Trigger", dependencies: ["BridgeCore", "BridgeHTTP", "HTTPServer", "Testomatio"], exclude: ["RULES.md"]),
     // Local emulators of Testomat.io (and later Jira and CI) on HTTPServer.
     .target(name: "Sandbox", dependencies: ["BridgeCore", "HTTPServer"]),
     // Argument parsing, commands, output formats, exit codes, composition root.
