@@ -49,6 +49,9 @@ public actor ResultUploader {
     manifest.runRequest.apiKey = nil
   }
 
+  /// The run's id once created or adopted (or the id being adopted, even if that failed).
+  public var runID: String? { report.run?.uid ?? config.runID }
+
   /// Creates or adopts the run. On failure the delivery carries on into the spool.
   public func start() async {
     do {

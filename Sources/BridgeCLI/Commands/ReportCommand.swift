@@ -27,36 +27,15 @@ struct ReportCommand: Command {
       for problem in found.problems { context.error(problem.description) }
       return .reportProblem
     }
-    let dryRun = arguments.flag("dry-run")
-    guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
-      let loaded = ReportLoader(options: reportOptions.junit).load(arguments.positionals, keepTestcases: false)
-      SummaryRenderer(heading: "testbridge report").render(loaded, to: context.stdout)
-      context.stdout.write("\nTestomat.io reporting is off: set TESTOMATIO to a project API key to send these results.\n")
-      return ExitPolicy.status(totals: loaded.totals, reportProblems: loaded.hasProblems, deliveryFailed: false)
-    }
-    let config = try TestomatioOptions.config(arguments, apiKey: apiKey, context: context)
-    let services = try HTTPServices(arguments, context: context)
-    let client = TestomatioClient(
-      transport: services.transport, baseURL: config.baseURL, apiKey: apiKey, timeout: config.requestTimeout)
-    let stderr = context.stderr
-    let uploader = ResultUploader(
-      client: client, config: config, spool: TestomatioOptions.spool(arguments, context: context),
-      onEvent: { message in if !dryRun { stderr.write("testbridge: \(message)\n") } })
-    await uploader.start()
-    let started = Date()
-    let streamed = await ReportStreamer(
-      files: found.files, finderProblems: found.problems, junitOptions: reportOptions.junit, config: config
-    ).run { batch in await uploader.submit(batch) }
-    let elapsed = streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started)
-    let duration = (elapsed * 1000).rounded() / 1000
-    let delivery = await uploader.finish(Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration))
-
-    SummaryRenderer(heading: "testbridge report").render(streamed.loaded, to: context.stdout)
-    services.printDryRun(to: context.stdout)
-    if services.dryRun != nil { return .success }
-    let deliveryFailed = DeliveryMessages.print(delivery, config: config, context: context)
+    let delivery = try ResultsDelivery(arguments, context: context)
+    _ = await delivery.start()
+    let outcome = await delivery.deliver(.files(found.files, problems: found.problems, options: reportOptions.junit))
+    SummaryRenderer(heading: "testbridge report").render(outcome.streamed.loaded, to: context.stdout)
+    let deliveryFailed = delivery.printOutcome(outcome)
+    if delivery.isDryRun { return .success }
     return ExitPolicy.status(
-      totals: streamed.totals, reportProblems: streamed.loaded.hasProblems, deliveryFailed: deliveryFailed)
+      totals: outcome.streamed.totals, reportProblems: outcome.streamed.loaded.hasProblems,
+      deliveryFailed: deliveryFailed)
   }
 }
 

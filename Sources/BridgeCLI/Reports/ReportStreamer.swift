@@ -24,36 +24,42 @@ struct StreamedReports: Sendable {
 /// same `rid` as the earlier one, so Testomat.io replaces the earlier result;
 /// the attempt that passes after a failure is marked flaky.
 struct ReportStreamer {
-  let files: [String]
-  let finderProblems: [ReportFinderProblem]
-  let junitOptions: JUnitOptions
+  /// Where the results come from: report files, or results already in memory (manual runs).
+  enum Source: Sendable {
+    case files([String], problems: [ReportFinderProblem], options: JUnitOptions)
+    case testcases([TestCaseResult])
+  }
+
+  let source: Source
   let config: TestomatioConfig
 
   func run(consume: @escaping @Sendable (BatchBody) async -> Void) async -> StreamedReports {
     let (stream, continuation) = AsyncStream.makeStream(of: BatchBody.self)
     let slots = DispatchSemaphore(value: 2)
     let box = StreamedBox()
-    let files = files
-    let finderProblems = finderProblems
-    let junitOptions = junitOptions
+    let source = source
     let config = config
     Thread.detachNewThread {
-      var streamed = StreamedReports(finderProblems: finderProblems)
+      var streamed = StreamedReports()
       var totals = StreamingTotals()
       var batches = BatchAccumulator(maxCount: config.batchSize, maxBytes: config.batchBytes)
       func hand(_ batch: BatchBody) {
         slots.wait()
         continuation.yield(batch)
       }
-      ReportSetReader(options: junitOptions).read(
-        files,
-        onTestCase: { testcase in
-          let outcome = totals.add(testcase)
-          if config.excludeSkipped, outcome == .skipped { return }
-          let test = LogicalTest(key: testcase.logicalKey, attempts: [testcase])
-          if let full = batches.add(Payloads.result(test, config: config, outcome: outcome)) { hand(full) }
-        },
-        onFile: { streamed.files.append($0) })
+      func take(_ testcase: TestCaseResult) {
+        let outcome = totals.add(testcase)
+        if config.excludeSkipped, outcome == .skipped { return }
+        let test = LogicalTest(key: testcase.logicalKey, attempts: [testcase])
+        if let full = batches.add(Payloads.result(test, config: config, outcome: outcome)) { hand(full) }
+      }
+      switch source {
+      case .files(let files, let problems, let options):
+        streamed.finderProblems = problems
+        ReportSetReader(options: options).read(files, onTestCase: take, onFile: { streamed.files.append($0) })
+      case .testcases(let testcases):
+        testcases.forEach(take)
+      }
       if let last = batches.flush() { hand(last) }
       streamed.totals = totals.totals
       streamed.failing = totals.failingTests

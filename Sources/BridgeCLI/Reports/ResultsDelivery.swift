@@ -1,0 +1,82 @@
+import BridgeCore
+import Foundation
+import JUnit
+import Testomatio
+
+/// Delivering one set of results: to Testomat.io when an API key is set,
+/// otherwise only counted and shown. Shared by `report`, `run` and `manual`.
+struct ResultsDelivery {
+  let context: CommandContext
+  /// Nil when reporting is off (no API key and no dry run).
+  let config: TestomatioConfig?
+  let services: HTTPServices?
+  private let uploader: ResultUploader?
+
+  init(_ arguments: ParsedArguments, context: CommandContext, kind: String? = nil) throws(CLIError) {
+    self.context = context
+    let dryRun = arguments.flag("dry-run")
+    guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
+      config = nil
+      services = nil
+      uploader = nil
+      return
+    }
+    var config = try TestomatioOptions.config(arguments, apiKey: apiKey, context: context)
+    if config.kind == nil { config.kind = kind }
+    let services = try HTTPServices(arguments, context: context)
+    let client = TestomatioClient(
+      transport: services.transport, baseURL: config.baseURL, apiKey: apiKey, timeout: config.requestTimeout)
+    let stderr = context.stderr
+    self.config = config
+    self.services = services
+    self.uploader = ResultUploader(
+      client: client, config: config, spool: TestomatioOptions.spool(arguments, context: context),
+      onEvent: { message in if !dryRun { stderr.write("testbridge: \(message)\n") } })
+  }
+
+  var isReporting: Bool { uploader != nil }
+  var isDryRun: Bool { services?.dryRun != nil }
+
+  /// Creates or adopts the run (before tests start, so it shows as running).
+  /// Returns the run id when one is known.
+  func start() async -> String? {
+    guard let uploader else { return nil }
+    await uploader.start()
+    return await uploader.runID
+  }
+
+  /// What happened to a set of results.
+  struct Outcome {
+    var streamed: StreamedReports
+    var delivery: DeliveryReport?
+  }
+
+  /// Reads (or takes) the results, delivers them when reporting is on, and closes the run.
+  /// `wallClock` is the run's duration when known (the command's own run time).
+  func deliver(_ source: ReportStreamer.Source, wallClock: TimeInterval? = nil) async -> Outcome {
+    guard let uploader, let config else {
+      let streamed = await ReportStreamer(source: source, config: TestomatioConfig(apiKey: "")).run { _ in }
+      return Outcome(streamed: streamed, delivery: nil)
+    }
+    let started = Date()
+    let streamed = await ReportStreamer(source: source, config: config).run { batch in await uploader.submit(batch) }
+    let elapsed = wallClock ?? (streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started))
+    let duration = (elapsed * 1000).rounded() / 1000
+    let delivery = await uploader.finish(Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration))
+    return Outcome(streamed: streamed, delivery: delivery)
+  }
+
+  /// Prints what happened to the delivery (after the summary); returns true when
+  /// results were not all delivered. Prints the dry-run request list instead in a dry run.
+  func printOutcome(_ outcome: Outcome) -> Bool {
+    guard let config, let delivery = outcome.delivery else {
+      context.stdout.write("\nTestomat.io reporting is off: set TESTOMATIO to a project API key to send these results.\n")
+      return false
+    }
+    if let services, services.dryRun != nil {
+      services.printDryRun(to: context.stdout)
+      return false
+    }
+    return DeliveryMessages.print(delivery, config: config, context: context)
+  }
+}
