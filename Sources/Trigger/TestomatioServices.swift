@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 import Testomatio
 
@@ -44,16 +45,16 @@ public struct TestomatioLinkedTests: LinkedTestsSource {
     }
   }
 
-  /// Ids without a leading `@`, trimmed, empty ones and repeats dropped, order kept; ids that
-  /// would break the `|`-joined grep are dropped too.
+  /// Ids in Testomat.io's grep form (`T1a2b3c4d`, see ``TestIdentifiers/grepForm(_:)``),
+  /// empty ones and repeats dropped, order kept; ids that would break the `|`-joined grep
+  /// are dropped too.
   public static func normalized(_ ids: [String]) -> [String] {
     var seen: Set<String> = []
     var result: [String] = []
     for raw in ids {
-      var id = Substring(raw.trimmingCharacters(in: .whitespacesAndNewlines))
-      while id.hasPrefix("@") { id = id.dropFirst() }
+      let id = TestIdentifiers.grepForm(raw)
       guard !id.isEmpty, !id.contains("|"), id.allSatisfy({ !$0.isWhitespace }) else { continue }
-      if seen.insert(String(id)).inserted { result.append(String(id)) }
+      if seen.insert(id).inserted { result.append(id) }
     }
     return result
   }

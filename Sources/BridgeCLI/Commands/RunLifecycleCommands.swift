@@ -118,11 +118,7 @@ struct LinkedTestsCommand: Command {
 /// Test ids as Testomat.io's CI inputs carry them.
 enum LinkedTests {
   /// `@T1a2b3c4d` and `1a2b3c4d` both become `T1a2b3c4d`.
-  static func normalise(_ id: String) -> String {
-    var text = id.trimmingCharacters(in: .whitespaces)
-    if text.hasPrefix("@") { text.removeFirst() }
-    return text.count == 8 ? "T" + text : text
-  }
+  static func normalise(_ id: String) -> String { TestIdentifiers.grepForm(id) }
 
   /// Ids joined with `|`, the `grep` form Testomat.io passes to CI.
   static func grep(_ ids: [String]) -> String { ids.joined(separator: "|") }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Finds Testomat.io test ids and Jira issue keys in what a report carries.
 ///
 /// Scanning is hand-written over UTF-8 bytes: it runs for every testcase of
@@ -65,6 +67,16 @@ public enum TestIdentifiers {
     if bytes.count == 9, bytes.first == UInt8(ascii: "T") { bytes.removeFirst() }
     guard bytes.count == 8 else { return nil }
     return bytes.withUnsafeBufferPointer { eightWordCharacters($0, from: 0) }
+  }
+
+  /// A test id in the form Testomat.io's CI `grep` input uses: `T` + 8 characters, no `@`
+  /// (`@T1a2b3c4d`, `T1a2b3c4d` and `1a2b3c4d` all give `T1a2b3c4d`). Other text is kept
+  /// as it is, without leading `@`s.
+  public static func grepForm(_ raw: String) -> String {
+    var id = Substring(raw.trimmingCharacters(in: .whitespacesAndNewlines))
+    while id.hasPrefix("@") { id = id.dropFirst() }
+    if id.count == 8, testomatioID(inPropertyValue: String(id)) != nil { return "T" + id }
+    return String(id)
   }
 
   /// Jira keys (`PROJ-123`) anywhere in a property value, separated by anything.
