@@ -13,12 +13,28 @@ public struct CIEnvironment: Sendable, Hashable {
   public var buildURL: String?
   public var branch: String?
   public var commit: String?
+  /// The pipeline as a whole (GitHub: repository and run id; GitLab: project and pipeline
+  /// id). Every job of one pipeline, and every re-run of its jobs, has the same identity;
+  /// a new pipeline never does.
+  public var pipelineIdentity: String?
+  /// How many times this job has been run (GitHub `GITHUB_RUN_ATTEMPT`; GitLab job ids grow).
+  public var attempt: Int?
+  /// This job's place in a matrix / `parallel:` set, 1-based, and the set's size.
+  public var shardIndex: Int?
+  public var shardTotal: Int?
 
-  public init(provider: Provider, buildURL: String? = nil, branch: String? = nil, commit: String? = nil) {
+  public init(
+    provider: Provider, buildURL: String? = nil, branch: String? = nil, commit: String? = nil,
+    pipelineIdentity: String? = nil, attempt: Int? = nil, shardIndex: Int? = nil, shardTotal: Int? = nil
+  ) {
     self.provider = provider
     self.buildURL = buildURL
     self.branch = branch
     self.commit = commit
+    self.pipelineIdentity = pipelineIdentity
+    self.attempt = attempt
+    self.shardIndex = shardIndex
+    self.shardTotal = shardTotal
   }
 
   /// Reads the environment the way the official reporter works out `ci_build_url`:
@@ -38,12 +54,17 @@ public struct CIEnvironment: Sendable, Hashable {
       }
       return CIEnvironment(
         provider: .githubActions, buildURL: value("BUILD_URL") ?? url,
-        branch: value("GITHUB_HEAD_REF") ?? value("GITHUB_REF_NAME"), commit: value("GITHUB_SHA"))
+        branch: value("GITHUB_HEAD_REF") ?? value("GITHUB_REF_NAME"), commit: value("GITHUB_SHA"),
+        pipelineIdentity: value("GITHUB_RUN_ID").map { "github:\(value("GITHUB_REPOSITORY") ?? "?"):\($0)" },
+        attempt: value("GITHUB_RUN_ATTEMPT").flatMap { Int($0) })
     }
     if value("GITLAB_CI") != nil || value("CI_JOB_URL") != nil {
       return CIEnvironment(
         provider: .gitlabCI, buildURL: value("BUILD_URL") ?? value("CI_JOB_URL"),
-        branch: value("CI_COMMIT_REF_NAME"), commit: value("CI_COMMIT_SHA"))
+        branch: value("CI_COMMIT_REF_NAME"), commit: value("CI_COMMIT_SHA"),
+        pipelineIdentity: value("CI_PIPELINE_ID").map { "gitlab:\(value("CI_PROJECT_PATH") ?? value("CI_PROJECT_ID") ?? "?"):\($0)" },
+        attempt: value("CI_JOB_ID").flatMap { Int($0) },
+        shardIndex: value("CI_NODE_INDEX").flatMap { Int($0) }, shardTotal: value("CI_NODE_TOTAL").flatMap { Int($0) })
     }
     if let url = value("BUILD_URL") {
       return CIEnvironment(provider: .jenkins, buildURL: url, branch: value("GIT_BRANCH"), commit: value("GIT_COMMIT"))
