@@ -191,8 +191,11 @@ public enum Payloads {
     return text.text
   }
 
-  public static func finish(apiKey: String?, totals: RunTotals, duration: Double?) -> FinishBody {
-    FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration)
+  /// The closing request: `pass` or `fail`; for a shard, `finish_parallel` (one part of
+  /// the run ended; the run stays open for the others and the final `finish`).
+  public static func finish(apiKey: String?, totals: RunTotals, duration: Double?, shard: Bool = false) -> FinishBody {
+    if shard { return FinishBody(apiKey: apiKey, statusEvent: "finish_parallel", duration: nil) }
+    return FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration)
   }
 
   private static func firstLine(_ text: String) -> String {

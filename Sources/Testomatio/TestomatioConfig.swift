@@ -35,6 +35,9 @@ public struct TestomatioConfig: Sendable, Hashable {
   public var batchBytes: Int
   /// Bytes kept of each result's `stack` (failure text plus output).
   public var stackLimit: Int
+  /// This delivery is one shard of a run: it ends with `finish_parallel` (its part is
+  /// done) instead of closing the run, which `testbridge finish` closes once.
+  public var isShard: Bool = false
 
   public static let defaultURL = URL(string: "https://app.testomat.io")!
 

@@ -16,7 +16,8 @@ struct ReportCommand: Command {
       Exit status: 1 when tests failed (whatever happened to the report), 4 when results were \
       spooled instead of delivered, 3 when a report was malformed, 0 otherwise; 64 for usage errors.
       """,
-    options: TestomatioOptions.connection + TestomatioOptions.run + TestomatioOptions.results + ReportOptions.specs,
+    options: TestomatioOptions.connection + TestomatioOptions.run + TestomatioOptions.results + TestomatioOptions.shard
+      + ReportOptions.specs,
     positionals: [PositionalSpec("PATH_OR_GLOB", help: "Report files, directories or globs (** allowed).", repeating: true)]
   )
 
@@ -27,9 +28,15 @@ struct ReportCommand: Command {
       for problem in found.problems { context.error(problem.description) }
       return .reportProblem
     }
-    let delivery = try ResultsDelivery(arguments, context: context)
+    var delivery = try ResultsDelivery(arguments, context: context)
+    let resultsOut = arguments.value("results-out")
+    delivery.collectTests = resultsOut != nil
+    let startedAt = Date()
     _ = await delivery.start()
     let outcome = await delivery.deliver(.files(found.files, problems: found.problems, options: reportOptions.junit))
+    if let resultsOut {
+      try delivery.writeResults(outcome, to: resultsOut, arguments: arguments, startedAt: startedAt, exitCode: nil)
+    }
     SummaryRenderer(heading: "testbridge report").render(outcome.streamed.loaded, to: context.stdout)
     let deliveryFailed = delivery.printOutcome(outcome)
     if delivery.isDryRun { return .success }

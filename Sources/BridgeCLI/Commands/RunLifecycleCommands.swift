@@ -30,45 +30,6 @@ struct StartCommand: Command {
   }
 }
 
-/// `testbridge finish`: close the run named by TESTOMATIO_RUN.
-struct FinishCommand: Command {
-  static let spec = CommandSpec(
-    name: "finish",
-    abstract: "Close the Testomat.io run named by --run / TESTOMATIO_RUN.",
-    options: TestomatioOptions.connection + [
-      OptionSpec("run", valueName: "ID", help: "The run to close.", environment: ["TESTOMATIO_RUN"]),
-      OptionSpec(
-        "status", valueName: "STATUS",
-        help: "finish (Testomat.io works the status out from the results), pass or fail.",
-        defaultValue: "finish", allowedValues: ["finish", "pass", "fail"]),
-      OptionSpec("duration", valueName: "SECONDS", help: "Run length to record."),
-    ]
-  )
-
-  static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
-    guard let runID = arguments.value("run"), !runID.isEmpty else {
-      throw CLIError("no run to finish: set TESTOMATIO_RUN or pass --run ID")
-    }
-    let (client, services) = try TestomatioOptions.client(arguments, context: context)
-    var duration: Double?
-    if let text = arguments.value("duration") {
-      guard let seconds = Double(text), seconds >= 0 else {
-        throw CLIError("The value '\(text)' is invalid for '--duration <SECONDS>': expected seconds", exitStatus: .usage)
-      }
-      duration = seconds
-    }
-    do {
-      try await client.finishRun(
-        runID, FinishBody(apiKey: nil, statusEvent: arguments.value("status") ?? "finish", duration: duration))
-    } catch {
-      throw CLIError(error.description)
-    }
-    services.printDryRun(to: context.stdout)
-    if services.dryRun == nil { context.stdout.write("Testomat.io run \(runID) finished\n") }
-    return .success
-  }
-}
-
 /// `testbridge linked-tests`: the tests Testomat.io links to a Jira issue, tag, plan or label.
 struct LinkedTestsCommand: Command {
   static let spec = CommandSpec(

@@ -39,6 +39,21 @@ enum TestomatioOptions {
     OptionSpec(
       "kind", valueName: "KIND", help: "Run kind: automated, manual or mixed.", allowedValues: ["automated", "manual", "mixed"]),
     OptionSpec("ci-build-url", valueName: "URL", help: "Link to the CI build. (default: from the CI's own variables)"),
+    .flag(
+      "run-from-ci",
+      help: "Shards without a setup job: every job of this CI pipeline (and re-runs of its jobs) joins one run named after the pipeline's identity.",
+      environment: ["TESTBRIDGE_RUN_FROM_CI"]),
+  ]
+
+  /// Options of a command whose results are one shard of a run.
+  static let shard: [OptionSpec] = [
+    OptionSpec(
+      "shard", valueName: "ID",
+      help: "This job's shard in the set, e.g. 3 or 3/8: its part ends with finish_parallel and the run stays open for 'testbridge finish'. (default: GitLab CI_NODE_INDEX/CI_NODE_TOTAL)",
+      environment: ["TESTBRIDGE_SHARD"]),
+    OptionSpec(
+      "results-out", valueName: "FILE",
+      help: "Write this job's results as a testbridge-results/1 file for 'testbridge finish --merge'."),
   ]
 
   static let results: [OptionSpec] = [
@@ -118,7 +133,19 @@ enum TestomatioOptions {
     config.label = arguments.value("label")
     config.publish = arguments.flag("publish")
     config.kind = arguments.value("kind")
-    config.ciBuildURL = arguments.value("ci-build-url") ?? CIEnvironment.detect(context.environment).buildURL
+    let ci = CIEnvironment.detect(context.environment)
+    config.ciBuildURL = arguments.value("ci-build-url") ?? ci.buildURL
+    if arguments.flag("run-from-ci"), config.runID == nil {
+      guard let identity = ci.pipelineIdentity else {
+        throw CLIError("--run-from-ci needs a CI pipeline identity (GITHUB_RUN_ID or CI_PIPELINE_ID)", exitStatus: .usage)
+      }
+      // Testomat.io matches a shared run by title: a title carrying the pipeline's identity
+      // joins every job and re-run of this pipeline, and never another pipeline's run.
+      config.title = "\(config.title ?? "CI") · \(identity)"
+      config.sharedRun = true
+      config.sharedRunTimeout = config.sharedRunTimeout ?? 24 * 60
+    }
+    config.isShard = try ShardSpec(arguments, ci: ci) != nil
     config.createTests = !arguments.flag("no-create")
     config.proceed = arguments.flag("proceed")
     config.excludeSkipped = arguments.flag("exclude-skipped")
@@ -180,5 +207,39 @@ struct HTTPServices {
       return Array(#"{"uid": "dry-run", "url": "(dry run: no run was created)"}"#.utf8)
     }
     return Array("{}".utf8)
+  }
+}
+
+/// Which shard of a set this job is, from `--shard K[/N]` or GitLab's `parallel:` variables.
+struct ShardSpec: Sendable, Hashable {
+  var id: String
+  var total: Int?
+  var attempt: Int
+
+  init?(_ arguments: ParsedArguments, ci: CIEnvironment) throws(CLIError) {
+    let attempt = ci.attempt ?? 1
+    if let text = arguments.value("shard"), !text.isEmpty {
+      let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+      var total: Int?
+      if parts.count == 2 {
+        guard let count = Int(parts[1]), count > 0 else {
+          throw CLIError("The value '\(text)' is invalid for '--shard <ID>': expected ID or ID/TOTAL", exitStatus: .usage)
+        }
+        total = count
+      }
+      guard let id = parts.first, !id.isEmpty else {
+        throw CLIError("The value '\(text)' is invalid for '--shard <ID>': expected ID or ID/TOTAL", exitStatus: .usage)
+      }
+      self.init(id: id, total: total, attempt: attempt)
+      return
+    }
+    guard let index = ci.shardIndex else { return nil }
+    self.init(id: String(index), total: ci.shardTotal, attempt: attempt)
+  }
+
+  init(id: String, total: Int?, attempt: Int) {
+    self.id = id
+    self.total = total
+    self.attempt = attempt
   }
 }

@@ -10,6 +10,8 @@ struct StreamedReports: Sendable {
   var finderProblems: [ReportFinderProblem] = []
   var totals = RunTotals()
   var failing: [TestCaseResult] = []
+  /// Every logical test's latest outcome, for `--results-out` (only when asked for).
+  var tests: [ShardResults.Test] = []
 
   var loaded: LoadedReports {
     LoadedReports(files: files, finderProblems: finderProblems, testcases: [], totals: totals, failing: failing)
@@ -32,6 +34,8 @@ struct ReportStreamer {
 
   let source: Source
   let config: TestomatioConfig
+  /// Keep one compact record per logical test (for a shard's results file).
+  var collectTests = false
 
   func run(consume: @escaping @Sendable (BatchBody) async -> Void) async -> StreamedReports {
     let (stream, continuation) = AsyncStream.makeStream(of: BatchBody.self)
@@ -39,7 +43,9 @@ struct ReportStreamer {
     let box = StreamedBox()
     let source = source
     let config = config
+    let collectTests = collectTests
     Thread.detachNewThread {
+      var records: [String: Int] = [:]
       var streamed = StreamedReports()
       var totals = StreamingTotals()
       var batches = BatchAccumulator(maxCount: config.batchSize, maxBytes: config.batchBytes)
@@ -51,7 +57,20 @@ struct ReportStreamer {
         let outcome = totals.add(testcase)
         if config.excludeSkipped, outcome == .skipped { return }
         let test = LogicalTest(key: testcase.logicalKey, attempts: [testcase])
-        if let full = batches.add(Payloads.result(test, config: config, outcome: outcome)) { hand(full) }
+        let payload = Payloads.result(test, config: config, outcome: outcome)
+        if collectTests {
+          let record = ShardResults.Test(
+            rid: payload.rid, suite: testcase.suitePath, classname: testcase.classname, name: testcase.name,
+            outcome: outcome, duration: testcase.duration ?? 0, testomatioID: testcase.testomatioID,
+            jira: testcase.jiraKeys)
+          if let index = records[payload.rid] {
+            streamed.tests[index] = record
+          } else {
+            records[payload.rid] = streamed.tests.count
+            streamed.tests.append(record)
+          }
+        }
+        if let full = batches.add(payload) { hand(full) }
       }
       switch source {
       case .files(let files, let problems, let options):

@@ -34,6 +34,9 @@ struct ResultsDelivery {
       onEvent: { message in if !dryRun { stderr.write("testbridge: \(message)\n") } })
   }
 
+  /// Keep a record per test (the command writes a shard results file).
+  var collectTests = false
+
   var isReporting: Bool { uploader != nil }
   var isDryRun: Bool { services?.dryRun != nil }
 
@@ -55,15 +58,40 @@ struct ResultsDelivery {
   /// `wallClock` is the run's duration when known (the command's own run time).
   func deliver(_ source: ReportStreamer.Source, wallClock: TimeInterval? = nil) async -> Outcome {
     guard let uploader, let config else {
-      let streamed = await ReportStreamer(source: source, config: TestomatioConfig(apiKey: "")).run { _ in }
+      var streamer = ReportStreamer(source: source, config: TestomatioConfig(apiKey: ""))
+      streamer.collectTests = collectTests
+      let streamed = await streamer.run { _ in }
       return Outcome(streamed: streamed, delivery: nil)
     }
     let started = Date()
-    let streamed = await ReportStreamer(source: source, config: config).run { batch in await uploader.submit(batch) }
+    var streamer = ReportStreamer(source: source, config: config)
+    streamer.collectTests = collectTests
+    let streamed = await streamer.run { batch in await uploader.submit(batch) }
     let elapsed = wallClock ?? (streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started))
     let duration = (elapsed * 1000).rounded() / 1000
-    let delivery = await uploader.finish(Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration))
+    let delivery = await uploader.finish(
+      Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration, shard: config.isShard))
     return Outcome(streamed: streamed, delivery: delivery)
+  }
+
+  /// Writes a shard's `testbridge-results/1` file (`--results-out`).
+  func writeResults(
+    _ outcome: Outcome, to path: String, arguments: ParsedArguments, startedAt: Date, exitCode: Int32?
+  ) throws(CLIError) {
+    let ci = CIEnvironment.detect(context.environment)
+    let spec = try ShardSpec(arguments, ci: ci) ?? ShardSpec(id: "1", total: nil, attempt: ci.attempt ?? 1)
+    let file = ShardResults(
+      runID: outcome.delivery?.run?.uid ?? config?.runID, title: config?.title,
+      shard: .init(id: spec.id, total: spec.total, attempt: spec.attempt), startedAt: startedAt, endedAt: Date(),
+      exitCode: exitCode, tests: outcome.streamed.tests)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
+    do {
+      try encoder.encode(file).write(to: URL(fileURLWithPath: context.absolutePath(path)), options: .atomic)
+    } catch {
+      throw CLIError("cannot write the results file '\(path)': \(error.localizedDescription)")
+    }
   }
 
   /// Prints what happened to the delivery (after the summary); returns true when
