@@ -8,7 +8,8 @@ public enum BridgeCLI {
 
   /// Every subcommand, in the order `--help` lists them.
   static let commands: [any Command.Type] = [
-    DemoCommand.self, ParseCommand.self, ReportCommand.self, StartCommand.self, FinishCommand.self,
+    DemoCommand.self, ParseCommand.self, ReportCommand.self, RunCommand.self, ManualCommand.self, StartCommand.self,
+    FinishCommand.self,
     LinkedTestsCommand.self, FlushCommand.self, SandboxCommand.self,
   ]
 
