@@ -92,7 +92,7 @@ struct RunCommand: Command {
       workingDirectory: context.workingDirectory)
     let result = await execute(
       command, display: CommandLineText.display(words), settings: settings, ci: ci, context: context)
-    report(result.termination, display: display, settings: settings, context: context)
+    report(result.termination, settings: settings, context: context)
 
     // Reports: only those the command wrote, unless told otherwise.
     let reports = RunReports.collect(settings.junit, startedAt: result.startedAt, includeStale: settings.includeStale)
@@ -103,9 +103,12 @@ struct RunCommand: Command {
       .files(reports.files, problems: [], options: reportOptions.junit), wallClock: result.duration,
       failRun: commandFailed)
     context.stdout.write("\n")
-    SummaryRenderer(heading: "testbridge run").render(outcome.streamed.loaded, to: context.stdout)
+    if !reports.files.isEmpty {
+      SummaryRenderer(heading: "testbridge run").render(outcome.streamed.loaded, to: context.stdout)
+      context.stdout.write("\n")
+    }
     context.stdout.write(
-      "\nCommand: \(display)\n  \(verdict(result.termination)) after \(SummaryRenderer.duration(result.duration))\n")
+      "Command: \(display)\n  \(verdict(result.termination)) after \(SummaryRenderer.duration(result.duration))\n")
     let deliveryFailed = delivery.printOutcome(outcome)
     if deliveryFailed, !settings.strict, !commandFailed, !outcome.streamed.totals.hasFailures {
       context.warn("the exit status follows the tests, not the delivery (pass --strict to exit 4)")
@@ -210,7 +213,7 @@ struct RunCommand: Command {
   }
 
   /// Says why the command did not simply exit.
-  static func report(_ termination: ChildTermination, display: String, settings: RunSettings, context: CommandContext) {
+  static func report(_ termination: ChildTermination, settings: RunSettings, context: CommandContext) {
     switch termination {
     case .exited:
       break
@@ -218,9 +221,9 @@ struct RunCommand: Command {
       context.error(message)
     case .timedOut(let signal):
       let limit = settings.timeoutText ?? "its timeout"
-      context.error("'\(display)' timed out after \(limit) and was stopped with \(SignalNames.name(signal)) (exit 124)")
+      context.error("the command timed out after \(limit) and was stopped with \(SignalNames.name(signal)) (exit 124)")
     case .signaled(let signal):
-      context.error("'\(display)' was killed by \(SignalNames.name(signal)) (exit \(termination.exitCode))")
+      context.error("the command was killed by \(SignalNames.name(signal)) (exit \(termination.exitCode))")
     }
   }
 
