@@ -83,7 +83,8 @@ import Testing
       ["parse", "--format", "json", "manual.xml"], directory: workspace.directory)
     #expect(parsed.status == 0, "\(parsed.stderr)")
     #expect(parsed.stdout.contains("\"tests\": 3, \"passed\": 1, \"failed\": 1, \"errors\": 0, \"skipped\": 1"))
-    #expect(parsed.stdout.contains("\"testomatio_id\": \"1a2b3c4d\""))
+    #expect(parsed.stdout.contains("\"testomatio_id\": \"1a2b3c4d\", \"jira\": [\"SHOP-12\"]"))
+    #expect(parsed.stdout.contains("\"jira\": [\"SHOP-7\"]"))
   }
 
   @Test func withoutATerminalAndWithoutAnswersItStopsAtOnce() async throws {

@@ -80,7 +80,7 @@ struct ManualCommand: Command {
     let results = ManualOutcomes.results(plan: plan, answers: session.givenAnswers)
     var junitFailed = false
     if let path = arguments.value("junit-out") {
-      junitFailed = !RunCommand.writeJUnit(results, to: path, name: plan.title, context: context)
+      junitFailed = !RunCommand.writeJUnit(withIdentifiers(results), to: path, name: plan.title, context: context)
     }
     _ = await delivery.start()
     let outcome = await delivery.deliver(.testcases(results), wallClock: sitting)
@@ -181,9 +181,23 @@ struct ManualCommand: Command {
     }
   }
 
+  /// The results with their Testomat.io id and Jira keys as properties, so the JUnit file
+  /// carries them (`testomatio`, `jira`: names every JUnit reader here understands).
+  static func withIdentifiers(_ results: [TestCaseResult]) -> [TestCaseResult] {
+    results.map { result in
+      var result = result
+      if let id = result.testomatioID { result.properties.append(Property(name: "testomatio", value: "@T\(id)")) }
+      if !result.jiraKeys.isEmpty {
+        result.properties.append(Property(name: "jira", value: result.jiraKeys.joined(separator: ", ")))
+      }
+      return result
+    }
+  }
+
   static func render(_ plan: ManualPlan, _ streamed: StreamedReports, to sink: any TextSink) {
     let totals = streamed.totals
-    sink.write("\ntestbridge manual: \(plan.title), \(SummaryRenderer.count(totals.tests)) tests\n\n")
+    let noun = totals.tests == 1 ? "test" : "tests"
+    sink.write("\ntestbridge manual: \(plan.title), \(SummaryRenderer.count(totals.tests)) \(noun)\n\n")
     sink.write(SummaryRenderer.totalsTable(totals))
     if !streamed.failing.isEmpty {
       sink.write("\nFailures:\n")

@@ -41,6 +41,14 @@ struct RunCommand: Command {
     return adopted
   }
 
+  /// The connection options; a dry run still runs the command, and exits with its verdict.
+  static let connectionOptions: [OptionSpec] = TestomatioOptions.connection.map { option in
+    guard option.long == "dry-run" else { return option }
+    var dryRun = option
+    dryRun.help = "Print every request that would be sent and send nothing (the command still runs)."
+    return dryRun
+  }
+
   static let spec = CommandSpec(
     name: "run",
     abstract: "Run a test command, stream its output, and report the JUnit XML it writes to Testomat.io.",
@@ -59,7 +67,7 @@ struct RunCommand: Command {
       signal N); otherwise 1 when its reports hold failures or errors, 4 with --strict when results \
       were not delivered, 3 when a report was malformed, 0; 64 for usage errors.
       """,
-    options: commandOptions + TestomatioOptions.connection + runOptions + TestomatioOptions.results
+    options: commandOptions + connectionOptions + runOptions + TestomatioOptions.results
       + ReportOptions.specs,
     trailingCommand: "COMMAND [ARGS...]"
   )
