@@ -86,6 +86,10 @@ struct ManualCommand: Command {
     let outcome = await delivery.deliver(.testcases(results), wallClock: sitting)
     render(plan, outcome.streamed, to: context.stdout)
     let deliveryFailed = delivery.printOutcome(outcome)
+    CIReporter(context: context).publish(
+      CIReporter.Publication(
+        title: arguments.value("title") ?? plan.title, totals: outcome.streamed.totals, failing: outcome.streamed.failing,
+        runURL: outcome.delivery?.run.flatMap { $0.publicURL ?? $0.url }))
     if answersPath == nil { ManualProgressFile.remove(path: progressPath) }
     if delivery.isDryRun { return .success }
     let status = ExitPolicy.status(

@@ -85,9 +85,12 @@ struct RunCommand: Command {
 
     let grep = try await selection(arguments, settings: settings, context: context)
 
-    // The run exists (and shows as running) before the command starts.
+    // The run exists (and shows as running) before the command starts. A run being
+    // adopted keeps its title, and a shared run is matched by the title its jobs agree on.
     var deliveryArguments = arguments
-    if arguments.value("run") == nil, arguments.value("title") == nil {
+    if arguments.value("run") == nil, arguments.value("title") == nil, !arguments.flag("shared-run"),
+      arguments.value("shared-run-timeout") == nil
+    {
       deliveryArguments = arguments.defaulting("title", to: CommandLineText.title(display, ci: ci.ci))
     }
     let delivery = try ResultsDelivery(deliveryArguments, context: context)
