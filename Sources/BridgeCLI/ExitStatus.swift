@@ -1,15 +1,24 @@
 /// The exit codes testbridge uses (documented in the README).
-public enum ExitStatus: Int32, Sendable {
+///
+/// A struct rather than an enum: `run` passes its command's own status through
+/// (any code, 124 for a timeout, 127 for a missing command, 128+N for signal N).
+public struct ExitStatus: RawRepresentable, Sendable, Hashable {
+  public var rawValue: Int32
+
+  public init(rawValue: Int32) {
+    self.rawValue = rawValue
+  }
+
   /// Everything worked and no test failed.
-  case success = 0
+  public static let success = ExitStatus(rawValue: 0)
   /// Tests failed or errored, or testbridge itself failed.
-  case failure = 1
+  public static let failure = ExitStatus(rawValue: 1)
   /// A report was malformed or unreadable (the rest were still used).
-  case reportProblem = 3
+  public static let reportProblem = ExitStatus(rawValue: 3)
   /// Results could not be delivered and were spooled for `testbridge flush`.
-  case deliveryFailed = 4
+  public static let deliveryFailed = ExitStatus(rawValue: 4)
   /// The command line was wrong.
-  case usage = 64
+  public static let usage = ExitStatus(rawValue: 64)
 }
 
 /// The CLI's error: a message for stderr and the exit status it leads to.

@@ -56,7 +56,8 @@ struct ResultsDelivery {
 
   /// Reads (or takes) the results, delivers them when reporting is on, and closes the run.
   /// `wallClock` is the run's duration when known (the command's own run time).
-  func deliver(_ source: ReportStreamer.Source, wallClock: TimeInterval? = nil) async -> Outcome {
+  /// `failRun` closes the run as failed whatever the results say (`run`: the command itself failed).
+  func deliver(_ source: ReportStreamer.Source, wallClock: TimeInterval? = nil, failRun: Bool = false) async -> Outcome {
     guard let uploader, let config else {
       var streamer = ReportStreamer(source: source, config: TestomatioConfig(apiKey: ""))
       streamer.collectTests = collectTests
@@ -69,8 +70,9 @@ struct ResultsDelivery {
     let streamed = await streamer.run { batch in await uploader.submit(batch) }
     let elapsed = wallClock ?? (streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started))
     let duration = (elapsed * 1000).rounded() / 1000
-    let delivery = await uploader.finish(
-      Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration, shard: config.isShard))
+    var finish = Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration, shard: config.isShard)
+    if failRun, !config.isShard { finish.statusEvent = "fail" }
+    let delivery = await uploader.finish(finish)
     return Outcome(streamed: streamed, delivery: delivery)
   }
 
