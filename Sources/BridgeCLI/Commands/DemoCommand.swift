@@ -1,40 +1,200 @@
 import BridgeCore
+import BridgeHTTP
 import Foundation
+import HTTPServer
 import JUnit
+import Sandbox
+import Testomatio
+import Trigger
 
-/// `testbridge demo`: the main job on built-in sample data, with no account and no network.
+/// `testbridge demo`: the whole loop on loopback, with no account and no network.
+///
+/// Local emulators of Jira, Testomat.io and GitHub; `serve` receiving a signed
+/// webhook for a sample ticket; the CI job played locally by running a bundled
+/// sample suite through `testbridge run` with the inputs CI would get; then the
+/// results in the Testomat.io emulator and the link on the ticket in the Jira
+/// emulator. Every hop is printed.
 struct DemoCommand: Command {
   static let spec = CommandSpec(
     name: "demo",
-    abstract: "Run testbridge end to end on a bundled sample, locally, with no account.",
-    discussion: "Writes a bundled pytest report to a temporary folder and reads it the way 'testbridge parse' does."
+    abstract: "Run the whole loop locally: Jira ticket → serve → CI → Testomat.io → link on the ticket.",
+    discussion: """
+      Everything runs on 127.0.0.1 against built-in emulators of Jira, Testomat.io and GitHub; \
+      nothing leaves this machine and no account is needed. The sample suite has one failing \
+      test on purpose, so the results show what a failure looks like; the demo itself exits 0 \
+      when every hop worked.
+      """,
+    options: [.flag("keep", help: "Keep the emulators running after the demo (Ctrl-C to stop) to explore them.")]
   )
 
+  static let ticket = "SHOP-101"
+  static let secret = "demo-webhook-secret"
+  static let apiKey = "tstmt_demo"
+
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("testbridge-demo-\(ProcessInfo.processInfo.processIdentifier)")
-    do {
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      try Data(DemoSamples.pytestReport.utf8).write(to: directory.appendingPathComponent("pytest.xml"))
-    } catch {
-      throw CLIError("cannot write the demo report under '\(directory.path)': \(error.localizedDescription)")
+    let out = context.stdout
+    func hop(_ number: Int, _ text: String) {
+      out.write("\n==> \(number)/6  \(text)\n")
+      out.flush()
     }
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let reportPath = directory.appendingPathComponent("pytest.xml").path
-    context.stdout.write("==> 1/1  reading a bundled pytest report (\(reportPath))\n\n")
-    let loaded = ReportLoader(options: JUnitOptions(workspace: context.workingDirectory))
-      .load([reportPath], keepTestcases: true)
-    SummaryRenderer(heading: "testbridge demo").render(loaded, to: context.stdout)
-    let tests = LogicalTest.group(loaded.testcases)
-    let linked = tests.filter { $0.testomatioID != nil || !$0.jiraKeys.isEmpty }
-    if !linked.isEmpty {
-      context.stdout.write("\nLinks found in the report:\n")
-      for test in linked {
-        let id = test.testomatioID.map { "@T\($0)" } ?? "-"
-        context.stdout.write("  \(test.key.name): Testomat.io \(id), Jira \(test.jiraKeys.isEmpty ? "-" : test.jiraKeys.joined(separator: ", "))\n")
+
+    // Emulators.
+    let testomatio = SandboxServer(emulator: TestomatioEmulator(apiKey: apiKey))
+    let jira = JiraSandboxServer()
+    let ci = CISandboxServer()
+    let testomatioURL: URL
+    let jiraURL: URL
+    let ciURL: URL
+    do {
+      testomatioURL = try await testomatio.start()
+      jiraURL = try await jira.start()
+      ciURL = try await ci.start()
+    } catch {
+      throw CLIError("cannot start the local emulators: \(error)")
+    }
+    await testomatio.emulator.seedTestGrep(type: "jira", id: ticket, tests: DemoSuite.tests.filter { $0.jira == ticket }.map(\.id))
+    _ = await jira.emulator.seedIssue(key: ticket, summary: "Checkout applies discount codes", status: "In Progress")
+    _ = await jira.emulator.seedIssue(key: "SHOP-102", summary: "Invoices show VAT", status: "Done")
+    hop(1, "emulators on loopback: Testomat.io \(testomatioURL.absoluteString), Jira \(jiraURL.absoluteString), GitHub \(ciURL.absoluteString)")
+    out.write("    Jira ticket \(ticket) \"Checkout applies discount codes\"; Testomat.io links \(DemoSuite.tests.filter { $0.jira == ticket }.count) tests to it\n")
+
+    // serve, in this process, on its own HTTP server.
+    let transport = RetryingTransport(base: URLSessionTransport(), policy: RetryPolicy(maxAttempts: 2))
+    let client = TestomatioClient(transport: transport, baseURL: testomatioURL, apiKey: apiKey)
+    let github: GitHubDispatchConfig
+    do {
+      github = try GitHubDispatchConfig.resolve(
+        environment: [:], apiURL: ciURL.absoluteString, repository: "sandbox/tests", token: "ghs_sandbox_token",
+        workflow: "testbridge.yml", ref: "main")
+    } catch {
+      throw CLIError(error.reason)
+    }
+    let handler = WebhookHandler(
+      authenticator: WebhookAuthenticator(secrets: WebhookSecrets(signingSecret: secret)),
+      linkedTests: TestomatioLinkedTests(client: client), scheduler: TestomatioRunScheduler(client: client),
+      dispatchers: [GitHubDispatcher(config: github, transport: transport)], defaultCI: .github,
+      testomatioURL: testomatioURL.absoluteString, additionalSecrets: [apiKey],
+      log: { line in out.write("    serve: \(line)\n") })
+    let serve = HTTPServer(configuration: ServerConfiguration())
+    let servePort: Int
+    do {
+      servePort = try serve.start { await handler.handle($0) }
+    } catch {
+      throw CLIError("cannot start serve: \(error)")
+    }
+    hop(2, "testbridge serve listening on http://127.0.0.1:\(servePort)/hooks/jira")
+
+    // The ticket moves to "Ready for QA": Jira sends a signed webhook.
+    let body = Array(
+      #"{"webhookEvent":"jira:issue_updated","issue":{"key":"SHOP-101","fields":{"project":{"key":"SHOP"},"labels":[],"status":{"name":"Ready for QA"}}},"changelog":{"items":[{"field":"status","fromString":"In Progress","toString":"Ready for QA"}]}}"#
+        .utf8)
+    var mac = HMACSHA256(key: Array(secret.utf8))
+    mac.update(body)
+    let signature = "sha256=" + Hex.encode(mac.finalize())
+    hop(3, "Jira: \(ticket) moved to Ready for QA, webhook signed with X-Hub-Signature")
+    let hookURL = URL(string: "http://127.0.0.1:\(servePort)/hooks/jira")!
+    let reply: HTTPResponse
+    do {
+      reply = try await URLSessionTransport().send(
+        HTTPRequest(
+          method: .POST, url: hookURL,
+          headers: ["Content-Type": "application/json", "X-Hub-Signature": signature, "X-Atlassian-Webhook-Identifier": "demo-1"],
+          body: body))
+    } catch {
+      throw CLIError("the webhook did not reach serve: \(error)")
+    }
+    out.write("    serve answered \(reply.status) \(String(decoding: reply.body, as: UTF8.self))\n")
+    guard reply.status == 202, let dispatch = await ci.github.dispatches().first, let runID = dispatch.inputs["run"] else {
+      throw CLIError("serve did not start CI (HTTP \(reply.status))")
+    }
+    hop(4, "GitHub received workflow_dispatch of \(dispatch.workflow ?? "?") on \(dispatch.ref ?? "?") with inputs:")
+    for (name, value) in dispatch.inputs.sorted(by: { $0.key < $1.key }) { out.write("    \(name) = \(value)\n") }
+
+    // The CI job, played locally: `testbridge run` with what the workflow would pass.
+    let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("testbridge-demo-\(ProcessInfo.processInfo.processIdentifier)")
+    defer { try? FileManager.default.removeItem(at: workspace) }
+    do {
+      try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+      try Data(DemoSuite.script.utf8).write(to: workspace.appendingPathComponent("suite.sh"))
+    } catch {
+      throw CLIError("cannot prepare the demo workspace: \(error.localizedDescription)")
+    }
+    hop(5, "CI job (played locally): testbridge run -- sh suite.sh, with TESTOMATIO_RUN=\(runID) and the grep")
+    var environment = [
+      "PATH": context.environment["PATH"] ?? "/usr/bin:/bin",
+      "TESTOMATIO": apiKey, "TESTOMATIO_URL": testomatioURL.absoluteString, "TESTOMATIO_RUN": runID,
+      "TESTOMATIO_JIRA_ID": dispatch.inputs["jira"] ?? ticket, "TESTBRIDGE_GREP": dispatch.inputs["grep"] ?? "",
+      "JIRA_URL": jiraURL.absoluteString, "JIRA_EMAIL": "bridge@example.com", "JIRA_API_TOKEN": "jira-sandbox-token",
+      "TESTBRIDGE_SPOOL_DIR": workspace.appendingPathComponent("spool").path,
+    ]
+    environment["TESTOMATIO_TITLE"] = nil
+    let job = try await runChild(
+      executable: selfExecutable(), arguments: ["run", "--junit", "reports/*.xml", "--", "/bin/sh", "suite.sh", "reports/junit.xml"],
+      environment: environment, directory: workspace, output: out)
+    out.write("    (the job exited \(job); the sample's failing test is on purpose)\n")
+
+    hop(6, "results")
+    let state = await testomatio.emulator.state()
+    if let run = state.run(runID) {
+      let passed = run.results(withStatus: "passed").count
+      let failed = run.results(withStatus: "failed").count
+      out.write("    Testomat.io run \(run.uid) (\(run.finished ? "finished" : "open"), jira \(run.jiraID ?? "-")): \(passed) passed, \(failed) failed\n")
+      out.write("    \(run.url)\n")
+    } else {
+      throw CLIError("the run \(runID) is missing from the Testomat.io emulator")
+    }
+    let issue = await jira.emulator.state().issue(ticket)
+    let links = issue?.remoteLinks ?? []
+    for link in links {
+      out.write("    Jira \(ticket) link: \"\(link.title ?? "?")\"\(link.resolved == true ? " (resolved)" : "") → \(link.url ?? "?")\n")
+    }
+    if links.isEmpty { out.write("    Jira \(ticket): no link written (Jira updates are off in this build)\n") }
+
+    if arguments.flag("keep") {
+      out.write("\nEmulators kept running: Testomat.io \(testomatioURL.absoluteString)/_sandbox/state, Jira \(jiraURL.absoluteString)/_sandbox/jira/state, GitHub \(ciURL.absoluteString)/_sandbox/ci/state (Ctrl-C to stop)\n")
+      out.flush()
+      _ = await ShutdownSignal.wait()
+    }
+    await serve.stop(graceful: true)
+    await testomatio.stop(graceful: false)
+    await jira.stop(graceful: false)
+    await ci.stop(graceful: false)
+    out.write("\nDemo finished: every hop worked.\n")
+    return .success
+  }
+
+  /// This executable, so the CI job runs the same testbridge.
+  static func selfExecutable() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+  }
+
+  /// Runs the CI job, relaying its output indented; returns its exit code.
+  static func runChild(
+    executable: String, arguments: [String], environment: [String: String], directory: URL, output: any TextSink
+  ) async throws(CLIError) -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = environment
+    process.currentDirectoryURL = directory
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    process.standardInput = FileHandle.nullDevice
+    do {
+      try process.run()
+    } catch {
+      throw CLIError("cannot start the CI job: \(error.localizedDescription)")
+    }
+    return await withCheckedContinuation { continuation in
+      Thread.detachNewThread {
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+          output.write("    | \(line)\n")
+        }
+        process.waitUntilExit()
+        continuation.resume(returning: process.terminationStatus)
       }
     }
-    context.stdout.write("\nDemo finished: the failures above are the sample's own, not a problem with testbridge.\n")
-    return loaded.hasProblems ? .reportProblem : .success
   }
 }
