@@ -85,6 +85,24 @@ public enum ChildProcess {
 }
 
 extension ChildProcess {
+  /// `run(...)` without blocking the Swift concurrency pool (tests run in parallel on
+  /// a pool as small as the machine's core count; a blocked pool starves every server).
+  public static func runAsync(
+    _ executable: URL, _ arguments: [String], environment: [String: String], directory: URL? = nil,
+    stdin: String? = nil
+  ) async throws -> ProcessOutput {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread.detachNewThread {
+        do {
+          continuation.resume(
+            returning: try run(executable, arguments, environment: environment, directory: directory, stdin: stdin))
+        } catch {
+          continuation.resume(throwing: error)
+        }
+      }
+    }
+  }
+
   /// `testbridge(...)` without blocking the Swift concurrency pool: the wait
   /// happens on a thread of its own, so in-process servers keep answering.
   public static func testbridgeAsync(

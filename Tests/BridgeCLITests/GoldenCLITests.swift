@@ -24,11 +24,11 @@ struct GoldenCase: Sendable, CustomStringConvertible {
   }
 
   @Test(arguments: GoldenCase.all)
-  func matchesGoldenOutput(_ golden: GoldenCase) throws {
+  func matchesGoldenOutput(_ golden: GoldenCase) async throws {
     let directory = GoldenCase.root.appendingPathComponent("cli/\(golden.name)")
     let arguments = try String(contentsOf: directory.appendingPathComponent("args.txt"), encoding: .utf8)
       .split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
-    let output = try ChildProcess.testbridge(arguments, directory: GoldenCase.root.appendingPathComponent("reports"))
+    let output = try await ChildProcess.testbridgeAsync(arguments, directory: GoldenCase.root.appendingPathComponent("reports"))
     let expectations: [(String, String)] = [
       ("expected-stdout.txt", output.stdout), ("expected-stderr.txt", output.stderr),
       ("exit-code.txt", "\(output.status)\n"),

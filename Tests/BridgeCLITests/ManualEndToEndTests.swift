@@ -162,16 +162,7 @@ import Testing
   static func runDetached(
     _ executable: URL, _ arguments: [String], environment: [String: String], directory: URL, stdin: String
   ) async throws -> ProcessOutput {
-    try await withCheckedThrowingContinuation { continuation in
-      Thread.detachNewThread {
-        do {
-          continuation.resume(
-            returning: try ChildProcess.run(
-              executable, arguments, environment: environment, directory: directory, stdin: stdin))
-        } catch {
-          continuation.resume(throwing: error)
-        }
-      }
-    }
+    try await ChildProcess.runAsync(executable, arguments, environment: environment, directory: directory, stdin: stdin)
   }
+
 }

@@ -96,12 +96,11 @@ private final class Signal: Sendable {
       var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/upload")))
       request.httpMethod = "POST"
       request.httpBody = Data(repeating: 0x61, count: 3 * 1024 * 1024)
-      let started = ContinuousClock.now
       let (data, response) = try await session.data(for: request)
       #expect((response as? HTTPURLResponse)?.statusCode == 200)
       #expect(String(decoding: data, as: UTF8.self) == String(3 * 1024 * 1024))
-      // curl waits a whole second for "100 Continue" when a server never sends it.
-      #expect(ContinuousClock.now - started < .seconds(5))
+      // That curl's "Expect: 100-continue" is answered (not waited out) is checked on the
+      // wire by expectContinueIsAnswered; wall time says nothing on a loaded machine.
     }
   }
 
