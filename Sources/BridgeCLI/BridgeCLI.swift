@@ -9,7 +9,7 @@ public enum BridgeCLI {
   /// Every subcommand, in the order `--help` lists them.
   static let commands: [any Command.Type] = [
     DemoCommand.self, ParseCommand.self, ReportCommand.self, StartCommand.self, FinishCommand.self,
-    LinkedTestsCommand.self, FlushCommand.self, SandboxCommand.self,
+    LinkedTestsCommand.self, FlushCommand.self, DoctorCommand.self, SandboxCommand.self,
   ]
 
   /// Runs the process's command line and exits.

@@ -10,6 +10,8 @@ struct StreamedReports: Sendable {
   var finderProblems: [ReportFinderProblem] = []
   var totals = RunTotals()
   var failing: [TestCaseResult] = []
+  /// Outcomes of the tests carrying Jira keys (and Testomat.io ids), when Jira is on.
+  var jiraIndex: JiraResultIndex?
 
   var loaded: LoadedReports {
     LoadedReports(files: files, finderProblems: finderProblems, testcases: [], totals: totals, failing: failing)
@@ -32,6 +34,8 @@ struct ReportStreamer {
 
   let source: Source
   let config: TestomatioConfig
+  /// When set, filled with the outcomes of the tests carrying Jira keys (Jira is on).
+  var jiraIndex: JiraResultIndex? = nil
 
   func run(consume: @escaping @Sendable (BatchBody) async -> Void) async -> StreamedReports {
     let (stream, continuation) = AsyncStream.makeStream(of: BatchBody.self)
@@ -39,9 +43,11 @@ struct ReportStreamer {
     let box = StreamedBox()
     let source = source
     let config = config
+    let jiraIndex = jiraIndex
     Thread.detachNewThread {
       var streamed = StreamedReports()
       var totals = StreamingTotals()
+      var jira = jiraIndex
       var batches = BatchAccumulator(maxCount: config.batchSize, maxBytes: config.batchBytes)
       func hand(_ batch: BatchBody) {
         slots.wait()
@@ -49,6 +55,7 @@ struct ReportStreamer {
       }
       func take(_ testcase: TestCaseResult) {
         let outcome = totals.add(testcase)
+        jira?.add(testcase, outcome: outcome)
         if config.excludeSkipped, outcome == .skipped { return }
         let test = LogicalTest(key: testcase.logicalKey, attempts: [testcase])
         if let full = batches.add(Payloads.result(test, config: config, outcome: outcome)) { hand(full) }
@@ -63,6 +70,7 @@ struct ReportStreamer {
       if let last = batches.flush() { hand(last) }
       streamed.totals = totals.totals
       streamed.failing = totals.failingTests
+      streamed.jiraIndex = jira
       box.set(streamed)
       continuation.finish()
     }
