@@ -101,7 +101,20 @@ enum JiraIssuePlanner {
       update.reasons.insert("run", at: 0)
       updates[key] = update
     }
-    return updates.values.sorted { $0.key < $1.key }
+    return updates.values.sorted { areInIssueOrder($0.key, $1.key) }
+  }
+
+  /// Project, then issue number: `SHOP-2` before `SHOP-10`.
+  static func areInIssueOrder(_ lhs: String, _ rhs: String) -> Bool {
+    func split(_ key: String) -> (String, Int, String) {
+      guard let dash = key.lastIndex(of: "-"), let number = Int(key[key.index(after: dash)...]) else {
+        return (key, 0, key)
+      }
+      return (String(key[..<dash]), number, key)
+    }
+    let left = split(lhs)
+    let right = split(rhs)
+    return (left.0, left.1, left.2) < (right.0, right.1, right.2)
   }
 
   /// Issue keys from `--jira` / `TESTOMATIO_JIRA_ID`: comma or space separated, upper-cased,

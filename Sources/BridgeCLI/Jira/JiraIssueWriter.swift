@@ -99,8 +99,10 @@ struct JiraIssueWriter: Sendable {
   /// Once a failure shows Jira is unusable for every issue (see ``isOutage(_:)``), the issues
   /// not yet started are not tried: they are returned as ``JiraIssueResult/State/notAttempted``
   /// for the spool, instead of waiting out the retries of each one against a service that is down.
-  func apply(_ updates: [JiraIssueUpdate], run: JiraRunReference) async -> [JiraIssueResult] {
+  /// - Parameter jiraIsDown: an earlier call already showed an outage; nothing is tried.
+  func apply(_ updates: [JiraIssueUpdate], run: JiraRunReference, jiraIsDown: Bool = false) async -> [JiraIssueResult] {
     let outage = OutageFlag()
+    if jiraIsDown { outage.set() }
     return await Concurrently.map(updates, limit: Self.concurrency) { update in
       if outage.isSet { return JiraIssueResult(update: update, state: .notAttempted) }
       let result = await write(update, run: run)

@@ -51,6 +51,7 @@ struct JiraStep: Sendable {
 
     var linked: [String: [String]] = [:]
     var deferredJQL: String?
+    var jiraIsDown = false
     if let jql = settings.scope.query(deployment: settings.config.deployment) {
       if settings.projectSlug == nil && testomatio == nil {
         report.problems.append(
@@ -68,13 +69,14 @@ struct JiraStep: Sendable {
         } else {
           report.problems.append("the Jira scope search failed: \(error.description)")
           deferredJQL = jql
+          jiraIsDown = JiraIssueWriter.isOutage(error)
         }
       }
     }
 
     let updates = JiraIssuePlanner.plan(
       index: index, runIssues: settings.runIssues, runTotals: streamed.totals, linkedTests: linked)
-    report.results = await writer.apply(updates, run: reference)
+    report.results = await writer.apply(updates, run: reference, jiraIsDown: jiraIsDown)
 
     let retry = report.results.filter(\.isRetryable).map(\.update)
     guard services.dryRun == nil, !retry.isEmpty || deferredJQL != nil else { return report }
@@ -178,6 +180,7 @@ enum JiraFlush {
     var report = JiraDeliveryReport(site: file.site.url)
     var updates = file.updates
     var deferred = file.deferredScope
+    var jiraIsDown = false
     if let scope = deferred {
       var testomatio: TestomatioClient?
       if let key = TestomatioOptions.apiKey(arguments), let text = scope.testomatioURL, let base = URL(string: text) {
@@ -197,9 +200,10 @@ enum JiraFlush {
       } catch {
         report.problems.append("the Jira scope search failed: \(error.description)")
         if JiraIssueWriter.isPermanent(error) { deferred = nil }
+        jiraIsDown = JiraIssueWriter.isOutage(error)
       }
     }
-    report.results = await writer.apply(updates, run: file.run)
+    report.results = await writer.apply(updates, run: file.run, jiraIsDown: jiraIsDown)
     let remaining = report.results.filter(\.isRetryable).map(\.update)
     var ok = remaining.isEmpty && deferred == nil
     if ok {
