@@ -390,12 +390,23 @@ import Testing
     #expect(cloud.stdout.contains("ok       Link Issues (LINK_ISSUES) in project 'SHOP'"))
     #expect(cloud.stdout.contains("ok       API key accepted"))
     #expect(cloud.stdout.contains("Everything testbridge needs is in place."))
-    let dataCenter = try await harness.testbridge(
-      ["doctor", "--jira-project", "SHOP", "--jira-write", "comments", "--jira-comment"], .dataCenter)
+    let commenting = ["doctor", "--jira-project", "SHOP", "--jira-write", "comments", "--jira-comment"]
+    let withoutEdit = try await harness.testbridge(commenting, .dataCenter)
+    #expect(withoutEdit.status == 1, "editing the comment in place needs Edit Own Comments")
+    #expect(withoutEdit.stdout.contains("FAIL     Edit Own Comments (EDIT_OWN_COMMENTS) in project 'SHOP' is missing"))
+    await harness.jira.emulator.setPermissions(JiraEmulator.allPermissions.union(["EDIT_OWN_COMMENTS"]))
+    let dataCenter = try await harness.testbridge(commenting, .dataCenter)
     #expect(dataCenter.status == 0, "\(dataCenter.stdout)")
     #expect(dataCenter.stdout.contains("Jira Data Center"))
     #expect(dataCenter.stdout.contains("ok       Add Comments (ADD_COMMENTS) in project 'SHOP'"))
+    // Scoped tokens go through the Atlassian gateway, /ex/jira/{cloudId}.
+    let gateway = try await harness.testbridge(
+      ["doctor", "--jira-gateway-url", harness.jiraURL.absoluteString], .cloud, testomatio: false,
+      ["JIRA_CLOUD_ID": "sandbox-cloud"])
+    #expect(gateway.status == 0, "\(gateway.stdout)")
+    #expect(gateway.stdout.contains("cloud id 'sandbox-cloud'"))
     let state = await harness.state()
+    #expect(state.requests.contains { $0.path == "/ex/jira/sandbox-cloud/rest/api/3/myself" })
     #expect(state.requests.allSatisfy { $0.method == "GET" }, "doctor only reads")
     #expect(state.refused.isEmpty)
     #expect(await harness.testomatio.emulator.state().runs.isEmpty, "doctor creates no run")

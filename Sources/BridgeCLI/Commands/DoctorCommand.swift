@@ -12,7 +12,7 @@ struct DoctorCommand: Command {
     discussion: """
       Jira: resolves the connection, reads the account (GET myself) and the project permissions \
       the write level needs (GET mypermissions): Browse projects, Edit issues (issue properties), \
-      Link issues (remote links) and Add comments (comments). Pass --jira-project to check one \
+      Link issues (remote links), and Add comments and Edit own comments with --jira-comment. Pass --jira-project to check one \
       project; without it Jira answers whether the account holds each permission in any project. \
       Testomat.io: asks test_grep about an issue that does not exist, which proves the URL and \
       API key without creating anything. Nothing is ever written.
@@ -29,8 +29,12 @@ struct DoctorCommand: Command {
     JiraPermission.browseProjects: ("Browse Projects", "to read issues, search and read properties"),
     JiraPermission.editIssues: ("Edit Issues", "to write the testbridge.runs issue property (Jira requires it for any property write)"),
     JiraPermission.linkIssues: ("Link Issues", "to add the report's remote link"),
-    JiraPermission.addComments: ("Add Comments", "to add and edit testbridge's comment"),
+    JiraPermission.addComments: ("Add Comments", "to add testbridge's comment"),
+    editOwnComments: ("Edit Own Comments", "to edit testbridge's comment in place on reruns"),
   ]
+
+  /// Editing a comment needs this besides Add Comments (checked only with `--jira-comment`).
+  static let editOwnComments = "EDIT_OWN_COMMENTS"
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
     var checks = DoctorChecks(sink: context.stdout)
@@ -92,14 +96,15 @@ struct DoctorCommand: Command {
     let project = arguments.value("jira-project").flatMap { $0.isEmpty ? nil : $0 }
     let permissions: JiraPermissions
     do {
-      permissions = try await client.myPermissions(projectKey: project)
+      permissions = try await client.myPermissions(projectKey: project, permissions: JiraPermission.all + [editOwnComments])
     } catch {
       checks.fail("reading permissions: \(error.description)")
       if error.statusCode == 404, let project { checks.hint("project '\(project)' does not exist or the account cannot see it") }
       return
     }
     let place = project.map { "in project '\($0)'" } ?? "in at least one project"
-    for key in level.requiredPermissions {
+    let required = level.requiredPermissions + (comment ? [editOwnComments] : [])
+    for key in required {
       let info = permissionInfo[key] ?? (name: key, why: "")
       if permissions.has(key) {
         checks.pass("\(info.name) (\(key)) \(place)")
