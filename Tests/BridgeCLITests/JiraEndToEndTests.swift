@@ -300,8 +300,13 @@ import Testing
       SandboxFault(method: "PUT", pathPrefix: "/rest/api/3/issue/SHOP-2/properties/", status: 503, times: 2),
       SandboxFault(method: "GET", pathPrefix: "/rest/api/3/issue/SHOP-2/properties/", status: 502, times: 1),
     ])
-    let output = try await harness.testbridge(["report", "--title", "Nightly", "green.xml"])
+    let audit = harness.directory.appendingPathComponent("audit.jsonl")
+    let output = try await harness.testbridge(["report", "--title", "Nightly", "--audit-log", audit.path, "green.xml"])
     #expect(output.status == 0, "\(output.stderr)")
+    let log = try String(contentsOf: audit, encoding: .utf8)
+    #expect(log.contains("/rest/api/3/issue/SHOP-1/remotelink\",\"status\":429"))
+    #expect(log.contains("/rest/api/3/issue/SHOP-2/properties/testbridge.runs\",\"status\":503"))
+    for secret in Self.secrets { #expect(!log.contains(secret), "the audit log holds no credential") }
     let state = await harness.state()
     #expect(state.requests.filter(\.fault).count == 4)
     #expect(state.faults.isEmpty, "every fault was used")
@@ -312,6 +317,25 @@ import Testing
     }
     #expect(output.stdout.contains("2 of 2 issue(s) updated"))
     #expect(!output.stderr.contains("kept in"))
+  }
+
+  @Test func anIssueJiraDoesNotKnowIsReportedAndNotSpooled() async throws {
+    let harness = try await Harness.start()
+    defer { Task { await harness.stop() } }
+    let report = """
+      <testsuite name="s"><testcase classname="c" name="known @SHOP-1"/><testcase classname="c" name="typo @SHPO-1"/></testsuite>
+      """
+    try report.write(to: harness.directory.appendingPathComponent("unknown.xml"), atomically: true, encoding: .utf8)
+    let output = try await harness.testbridge(["report", "--title", "Nightly", "unknown.xml"])
+    #expect(output.status == 0, "Jira trouble never changes the exit status: \(output.stderr)")
+    #expect(output.stdout.contains("1 of 2 issue(s) updated"))
+    #expect(output.stdout.contains("  SHPO-1: 1 passed (not updated)"))
+    #expect(output.stderr.contains("warning: Jira issue 'SHPO-1' was not updated:"))
+    #expect(output.stderr.contains("HTTP 404"))
+    #expect(!output.stderr.contains("testbridge flush"), "a missing issue is not worth spooling")
+    #expect(await harness.state().issue("SHOP-1")?.remoteLinks.count == 1)
+    let spooled = (try? FileManager.default.contentsOfDirectory(atPath: harness.spool.path)) ?? []
+    #expect(!spooled.contains { $0.hasPrefix("jira-") })
   }
 
   @Test func jiraDownLeavesTheReportAndExitStatusAloneAndFlushCompletesTheUpdates() async throws {

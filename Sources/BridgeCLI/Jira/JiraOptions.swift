@@ -75,10 +75,11 @@ enum JiraOptions {
     return !url.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
   }
 
-  /// The connection from flags and `JIRA_*` variables; `fallbackURL` (a spooled site) is used
-  /// when neither gives a site.
+  /// The connection from flags and `JIRA_*` variables. With `site` (a spooled file's), the
+  /// site, deployment, API version and cloud id are the spooled ones, and only the credentials
+  /// come from flags and the environment.
   static func config(
-    _ arguments: ParsedArguments, context: CommandContext, fallback: JiraSpoolFile.Site? = nil
+    _ arguments: ParsedArguments, context: CommandContext, site: JiraSpoolFile.Site? = nil
   ) throws(CLIError) -> JiraConfig {
     func flag(_ name: String) -> String? { arguments.source(name) == .flag ? arguments.value(name) : nil }
     var overrides = JiraConfig.Overrides(
@@ -86,14 +87,13 @@ enum JiraOptions {
       cloudID: flag("jira-cloud-id"), apiVersion: flag("jira-api-version"), deployment: flag("jira-deployment"),
       gatewayURL: arguments.value("jira-gateway-url"))
     var environment = context.environment
-    if let fallback, arguments.value("jira-url") == nil {
-      environment[JiraConfig.Variable.url] = fallback.url
-      if arguments.value("jira-deployment") == nil { environment[JiraConfig.Variable.deployment] = fallback.deployment }
-      if arguments.value("jira-api-version") == nil { environment[JiraConfig.Variable.apiVersion] = fallback.apiVersion }
-      if arguments.value("jira-cloud-id") == nil, let cloudID = fallback.cloudID {
-        environment[JiraConfig.Variable.cloudID] = cloudID
-      }
-      if overrides.gatewayURL == nil { overrides.gatewayURL = fallback.gatewayURL }
+    if let site {
+      overrides.url = site.url
+      overrides.deployment = site.deployment
+      overrides.apiVersion = site.apiVersion
+      overrides.cloudID = site.cloudID
+      environment[JiraConfig.Variable.cloudID] = nil
+      overrides.gatewayURL = site.gatewayURL
     }
     let config: JiraConfig
     do {

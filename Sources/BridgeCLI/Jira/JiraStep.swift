@@ -168,7 +168,15 @@ enum JiraFlush {
     let services: JiraServices
     do {
       file = try JiraSpoolFile.read(url)
-      let config = try JiraOptions.config(arguments, context: context, fallback: file.site)
+      let config = try JiraOptions.config(arguments, context: context, site: file.site)
+      func site(_ text: String) -> String {
+        var text = Substring(text.trimmingCharacters(in: .whitespaces).lowercased())
+        while text.hasSuffix("/") { text = text.dropLast() }
+        return String(text)
+      }
+      if let configured = arguments.value("jira-url"), site(configured) != site(file.site.url) {
+        context.warn("\(url.lastPathComponent) was spooled for \(file.site.url); completing it there, not at '\(configured)'")
+      }
       services = try JiraServices(
         config: config, level: file.level, timeout: try TestomatioOptions.requestTimeout(arguments), arguments: arguments,
         context: context)
