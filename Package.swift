@@ -62,7 +62,7 @@ let package = Package(
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "BridgeCore", "BridgeTestSupport"]),
     .testTarget(
       name: "BridgeCLITests",
-      dependencies: ["BridgeCLI", "BridgeCore", "BridgeTestSupport", "Sandbox", "HTTPServer", "Trigger"],
+      dependencies: ["BridgeCLI", "BridgeCore", "BridgeTestSupport", "Jira", "Sandbox", "HTTPServer", "Trigger"],
       resources: [.copy("Fixtures")]
     ),
   ]

@@ -9,8 +9,8 @@ public enum BridgeCLI {
   /// Every subcommand, in the order `--help` lists them.
   static let commands: [any Command.Type] = [
     DemoCommand.self, ParseCommand.self, ReportCommand.self, RunCommand.self, ManualCommand.self,
-    StartCommand.self, FinishCommand.self, LinkedTestsCommand.self, FlushCommand.self, ServeCommand.self,
-    SandboxCommand.self,
+    StartCommand.self, FinishCommand.self, LinkedTestsCommand.self, FlushCommand.self, DoctorCommand.self,
+    ServeCommand.self, SandboxCommand.self,
   ]
 
   /// Runs the process's command line and exits.

@@ -13,6 +13,11 @@ struct ReportCommand: Command {
       an account to try it. Results that cannot be delivered after retries are kept in the spool \
       folder; 'testbridge flush' sends them later, exactly once.
 
+      With JIRA_URL set, each Jira issue the tests cover gets a link to the report with its own \
+      counts and a run history property (see the README's Jira section and 'testbridge doctor'). \
+      Jira trouble never changes the exit status: updates that could not be made are spooled \
+      for 'testbridge flush' too.
+
       Exit status: 1 when tests failed (whatever happened to the report), 4 when results were \
       spooled instead of delivered, 3 when a report was malformed, 0 otherwise; 64 for usage errors.
       """,

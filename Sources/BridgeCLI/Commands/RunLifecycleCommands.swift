@@ -85,27 +85,29 @@ enum LinkedTests {
   static func grep(_ ids: [String]) -> String { ids.joined(separator: "|") }
 }
 
-/// `testbridge flush`: deliver spooled results.
+/// `testbridge flush`: deliver spooled results and complete spooled Jira updates.
 struct FlushCommand: Command {
   static let spec = CommandSpec(
     name: "flush",
-    abstract: "Deliver results kept in the spool after Testomat.io could not be reached.",
-    discussion: "Each spooled batch is removed once delivered, so an interrupted flush can simply be run again; a batch sent twice replaces itself (results carry stable rids).",
+    abstract: "Deliver results kept in the spool after Testomat.io could not be reached, and complete spooled Jira updates.",
+    discussion: "Each spooled batch is removed once delivered, so an interrupted flush can simply be run again; a batch sent twice replaces itself (results carry stable rids). Spooled Jira updates are made again in full (links are updated in place, run history entries replace themselves), with the credentials from JIRA_* variables: the spool never holds one.",
     options: TestomatioOptions.connection.filter { $0.long != "testomatio-url" && $0.long != "dry-run" } + [
       OptionSpec(
         "spool-dir", valueName: "DIR", help: "The spool folder.", environment: ["TESTBRIDGE_SPOOL_DIR"],
         defaultValue: ".testbridge/spool")
-    ]
+    ] + JiraOptions.connection
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
     let spool = TestomatioOptions.spool(arguments, context: context)
     let entries = spool.entries()
-    guard !entries.isEmpty else {
+    let jiraFiles = JiraSpoolFile.files(in: spool.root)
+    guard !entries.isEmpty || !jiraFiles.isEmpty else {
       context.stdout.write("Nothing to flush in \(spool.root.path)\n")
       return .success
     }
-    guard let apiKey = TestomatioOptions.apiKey(arguments) else {
+    let apiKey = TestomatioOptions.apiKey(arguments)
+    if !entries.isEmpty, apiKey == nil {
       throw CLIError("no Testomat.io API key: set TESTOMATIO (the spool never stores it)")
     }
     let services = try HTTPServices(arguments, context: context)
@@ -115,6 +117,7 @@ struct FlushCommand: Command {
     let stderr = context.stderr
     var failed = false
     for entry in entries {
+      guard let apiKey else { break }
       if let manifest = try? spool.manifest(of: entry), let url = URL(string: manifest.baseURL) {
         do {
           try TransportPolicy.checkScheme(url, allowInsecureHTTP: allowInsecure)
@@ -135,6 +138,12 @@ struct FlushCommand: Command {
         context.stdout.write(
           "Delivered \(outcome.delivered) results to run \(outcome.runID ?? "?")\(outcome.finished ? " and finished it" : "")\n")
       }
+    }
+    // Jira after Testomat.io, as in a delivery.
+    for file in jiraFiles {
+      let completed = await JiraFlush.flush(
+        file, arguments: arguments, context: context, testomatioTransport: transport)
+      if !completed { failed = true }
     }
     return failed ? .deliveryFailed : .success
   }

@@ -56,7 +56,11 @@ enum TestomatioOptions {
       help: "Write this job's results as a testbridge-results/1 file for 'testbridge finish --merge'."),
   ]
 
-  static let results: [OptionSpec] = [
+  /// Options of every command that delivers results; the Jira options ride along, so each
+  /// such command also attaches its report to the Jira issues its tests cover.
+  static let results: [OptionSpec] = resultsOnly + JiraOptions.specs
+
+  private static let resultsOnly: [OptionSpec] = [
     .flag("create", help: "Create tests Testomat.io cannot match (the default, as the official JUnit import does).", environment: ["TESTOMATIO_CREATE"]),
     .flag("no-create", help: "Do not create unmatched tests."),
     .flag("proceed", help: "Leave the run open (no finish); close it later with 'testbridge finish'.", environment: ["TESTOMATIO_PROCEED"]),
@@ -179,17 +183,23 @@ struct HTTPServices {
       return
     }
     dryRun = nil
-    var observer: (@Sendable (HTTPAttemptRecord) -> Void)?
-    if let path = arguments.value("audit-log") {
-      do {
-        let log = try AuditLog(path: context.absolutePath(path))
-        observer = { log.record($0) }
-      } catch {
-        throw CLIError("cannot open the audit log '\(path)': \(error.reason)")
-      }
-    }
+    let observer = try HTTPServices.auditObserver(arguments, context: context)
     let base = URLSessionTransport(allowInsecureHTTP: arguments.flag("allow-insecure-http"))
     transport = RetryingTransport(base: base, policy: RetryPolicy(), sleeper: TaskSleeper(), observer: observer)
+  }
+
+  /// Appends each attempt to `--audit-log FILE` when given (opened with `O_APPEND`, so the
+  /// Testomat.io and Jira transports can each hold one).
+  static func auditObserver(_ arguments: ParsedArguments, context: CommandContext) throws(CLIError)
+    -> (@Sendable (HTTPAttemptRecord) -> Void)?
+  {
+    guard let path = arguments.value("audit-log") else { return nil }
+    do {
+      let log = try AuditLog(path: context.absolutePath(path))
+      return { log.record($0) }
+    } catch {
+      throw CLIError("cannot open the audit log '\(path)': \(error.reason)")
+    }
   }
 
   /// Prints the requests a dry run collected.

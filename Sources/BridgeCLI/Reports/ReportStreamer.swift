@@ -12,6 +12,8 @@ struct StreamedReports: Sendable {
   var failing: [TestCaseResult] = []
   /// Every logical test's latest outcome, for `--results-out` (only when asked for).
   var tests: [ShardResults.Test] = []
+  /// Outcomes of the tests carrying Jira keys (and Testomat.io ids), when Jira is on.
+  var jiraIndex: JiraResultIndex?
 
   var loaded: LoadedReports {
     LoadedReports(files: files, finderProblems: finderProblems, testcases: [], totals: totals, failing: failing)
@@ -36,6 +38,8 @@ struct ReportStreamer {
   let config: TestomatioConfig
   /// Keep one compact record per logical test (for a shard's results file).
   var collectTests = false
+  /// When set, filled with the outcomes of the tests carrying Jira keys (Jira is on).
+  var jiraIndex: JiraResultIndex? = nil
 
   func run(consume: @escaping @Sendable (BatchBody) async -> Void) async -> StreamedReports {
     let (stream, continuation) = AsyncStream.makeStream(of: BatchBody.self)
@@ -44,10 +48,12 @@ struct ReportStreamer {
     let source = source
     let config = config
     let collectTests = collectTests
+    let jiraIndex = jiraIndex
     Thread.detachNewThread {
       var records: [String: Int] = [:]
       var streamed = StreamedReports()
       var totals = StreamingTotals()
+      var jira = jiraIndex
       var batches = BatchAccumulator(maxCount: config.batchSize, maxBytes: config.batchBytes)
       func hand(_ batch: BatchBody) {
         slots.wait()
@@ -55,6 +61,7 @@ struct ReportStreamer {
       }
       func take(_ testcase: TestCaseResult) {
         let outcome = totals.add(testcase)
+        jira?.add(testcase, outcome: outcome)
         if config.excludeSkipped, outcome == .skipped { return }
         let test = LogicalTest(key: testcase.logicalKey, attempts: [testcase])
         let payload = Payloads.result(test, config: config, outcome: outcome)
@@ -82,6 +89,7 @@ struct ReportStreamer {
       if let last = batches.flush() { hand(last) }
       streamed.totals = totals.totals
       streamed.failing = totals.failingTests
+      streamed.jiraIndex = jira
       box.set(streamed)
       continuation.finish()
     }

@@ -11,14 +11,20 @@ struct ResultsDelivery {
   let config: TestomatioConfig?
   let services: HTTPServices?
   private let uploader: ResultUploader?
+  /// Nil when Jira is off (no `JIRA_URL`).
+  let jira: JiraStep?
 
   init(_ arguments: ParsedArguments, context: CommandContext, kind: String? = nil) throws(CLIError) {
     self.context = context
     let dryRun = arguments.flag("dry-run")
+    let jiraSettings = try JiraSettings.parse(arguments, context: context)
     guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
       config = nil
       services = nil
       uploader = nil
+      jira = try jiraSettings.map { settings throws(CLIError) in
+        try JiraStep(settings: settings, arguments: arguments, context: context, testomatio: nil)
+      }
       return
     }
     var config = try TestomatioOptions.config(arguments, apiKey: apiKey, context: context)
@@ -32,6 +38,9 @@ struct ResultsDelivery {
     self.uploader = ResultUploader(
       client: client, config: config, spool: TestomatioOptions.spool(arguments, context: context),
       onEvent: { message in if !dryRun { stderr.write("testbridge: \(message)\n") } })
+    self.jira = try jiraSettings.map { settings throws(CLIError) in
+      try JiraStep(settings: settings, arguments: arguments, context: context, testomatio: client)
+    }
   }
 
   /// Keep a record per test (the command writes a shard results file).
@@ -52,6 +61,8 @@ struct ResultsDelivery {
   struct Outcome {
     var streamed: StreamedReports
     var delivery: DeliveryReport?
+    /// What the Jira step did, when Jira is on.
+    var jira: JiraDeliveryReport?
   }
 
   /// Reads (or takes) the results, delivers them when reporting is on, and closes the run.
@@ -59,21 +70,26 @@ struct ResultsDelivery {
   /// `failRun` closes the run as failed whatever the results say (`run`: the command itself failed).
   func deliver(_ source: ReportStreamer.Source, wallClock: TimeInterval? = nil, failRun: Bool = false) async -> Outcome {
     guard let uploader, let config else {
-      var streamer = ReportStreamer(source: source, config: TestomatioConfig(apiKey: ""))
-      streamer.collectTests = collectTests
-      let streamed = await streamer.run { _ in }
-      return Outcome(streamed: streamed, delivery: nil)
+      let streamed = await ReportStreamer(
+        source: source, config: TestomatioConfig(apiKey: ""), collectTests: collectTests, jiraIndex: jira?.emptyIndex
+      ).run { _ in }
+      let jiraReport = await jira?.deliver(streamed: streamed, run: nil, finishedAt: Date())
+      return Outcome(streamed: streamed, delivery: nil, jira: jiraReport)
     }
     let started = Date()
-    var streamer = ReportStreamer(source: source, config: config)
-    streamer.collectTests = collectTests
-    let streamed = await streamer.run { batch in await uploader.submit(batch) }
+    // A shard's Jira updates are made once for the whole run, by `finish --merge`.
+    let jiraStep = config.isShard ? nil : jira
+    let streamed = await ReportStreamer(
+      source: source, config: config, collectTests: collectTests, jiraIndex: jiraStep?.emptyIndex
+    ).run { batch in await uploader.submit(batch) }
     let elapsed = wallClock ?? (streamed.totals.duration > 0 ? streamed.totals.duration : Date().timeIntervalSince(started))
     let duration = (elapsed * 1000).rounded() / 1000
     var finish = Payloads.finish(apiKey: nil, totals: streamed.totals, duration: duration, shard: config.isShard)
     if failRun, !config.isShard { finish.statusEvent = "fail" }
     let delivery = await uploader.finish(finish)
-    return Outcome(streamed: streamed, delivery: delivery)
+    // Jira comes after Testomat.io: its links point at the run, and its trouble cannot hold the report back.
+    let jiraReport = await jiraStep?.deliver(streamed: streamed, run: delivery.run, finishedAt: Date())
+    return Outcome(streamed: streamed, delivery: delivery, jira: jiraReport)
   }
 
   /// Writes a shard's `testbridge-results/1` file (`--results-out`).
@@ -97,8 +113,15 @@ struct ResultsDelivery {
   }
 
   /// Prints what happened to the delivery (after the summary); returns true when
-  /// results were not all delivered. Prints the dry-run request list instead in a dry run.
+  /// results were not all delivered to Testomat.io (Jira trouble is only warned about). Prints
+  /// the dry-run request lists instead in a dry run.
   func printOutcome(_ outcome: Outcome) -> Bool {
+    let failed = printTestomatioOutcome(outcome)
+    if let jira, let report = outcome.jira { jira.print(report, context: context) }
+    return failed
+  }
+
+  private func printTestomatioOutcome(_ outcome: Outcome) -> Bool {
     guard let config, let delivery = outcome.delivery else {
       context.stdout.write("\nTestomat.io reporting is off: set TESTOMATIO to a project API key to send these results.\n")
       return false
