@@ -12,6 +12,7 @@ import Testing
     #expect(output.stdout.contains("grep = T1a2b3c4d|T5e6f7a8b|T9c0d1e2f"))
     #expect(output.stdout.contains("(3 results delivered, finished)"))
     #expect(output.stdout.contains("2 passed, 1 failed"))
+    #expect(output.stdout.contains("Jira SHOP-101 link: \"testbridge: 2 passed, 1 failed · Jira SHOP-101\""))
     #expect(output.stdout.contains("Demo finished: every hop worked."))
     #expect(!output.stdout.contains("tstmt_demo") && !output.stdout.contains("jira-sandbox-token"))
   }

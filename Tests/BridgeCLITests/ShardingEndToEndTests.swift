@@ -127,3 +127,60 @@ import Testing
     #expect(state.runs.first?.statusEvents.last == "pass")
   }
 }
+
+/// Jira is updated once per run, by the final job, with counts over every shard.
+@Suite(.serialized) struct ShardingJiraEndToEndTests {
+  @Test func finishMergeMakesOneJiraUpdatePerIssueForAllShards() async throws {
+    let testomatio = SandboxServer(emulator: TestomatioEmulator(apiKey: ShardingEndToEndTests.apiKey))
+    let url = try await testomatio.start()
+    let jira = JiraSandboxServer()
+    let jiraURL = try await jira.start()
+    _ = await jira.emulator.seedIssue(key: "SHOP-1", summary: "Checkout")
+    _ = await jira.emulator.seedIssue(key: "SHOP-2", summary: "Invoices")
+    let directory = try ProjectPaths.temporaryDirectory("shards-jira")
+    defer {
+      Task {
+        await testomatio.stop(graceful: false)
+        await jira.stop(graceful: false)
+      }
+      try? FileManager.default.removeItem(at: directory)
+    }
+    var environment = ShardingEndToEndTests.environment(url)
+    environment["JIRA_URL"] = jiraURL.absoluteString
+    environment["JIRA_EMAIL"] = "bridge@example.com"
+    environment["JIRA_API_TOKEN"] = "jira-sandbox-token"
+    environment["JIRA_DEPLOYMENT"] = "cloud"
+    environment["TESTOMATIO_PROJECT"] = "sandbox"
+    for shard in 1...3 {
+      var xml = "<testsuites><testsuite name=\"s\(shard)\">"
+      for index in 0..<4 {
+        let key = index % 2 == 0 ? "SHOP-1" : "SHOP-2"
+        let failure = shard == 2 && index == 0 ? "<failure message=\"boom\"/>" : ""
+        xml += "<testcase classname=\"c\(shard)\" name=\"t\(index) @\(key)\" time=\"0.1\">\(failure)</testcase>"
+      }
+      xml += "</testsuite></testsuites>"
+      let report = directory.appendingPathComponent("junit-\(shard).xml")
+      try Data(xml.utf8).write(to: report)
+      let output = try await ChildProcess.testbridgeAsync(
+        ["report", "--run-from-ci", "--shard", "\(shard)/3", "--results-out", directory.appendingPathComponent("r-\(shard).json").path, report.path],
+        environment: environment)
+      #expect(output.status == (shard == 2 ? 1 : 0), "\(output.stderr)")
+    }
+    var state = await jira.emulator.state()
+    #expect(state.issue("SHOP-1")?.remoteLinks.isEmpty == true, "shards leave Jira alone")
+    #expect(state.issue("SHOP-1")?.propertyWrites == 0)
+
+    let finish = try await ChildProcess.testbridgeAsync(
+      ["finish", "--merge", directory.path + "/r-*.json", "--shards", "3"], environment: environment)
+    #expect(finish.status == 0, "\(finish.stderr)")
+    state = await jira.emulator.state()
+    let shop1 = try #require(state.issue("SHOP-1"))
+    let shop2 = try #require(state.issue("SHOP-2"))
+    #expect(shop1.remoteLinks.count == 1)
+    #expect(shop1.remoteLinks.first?.title?.hasPrefix("testbridge: 5 passed, 1 failed") == true, "\(shop1.remoteLinks)")
+    #expect(shop1.remoteLinks.first?.url?.contains("/projects/sandbox/runs/") == true)
+    #expect(shop2.remoteLinks.first?.title?.hasPrefix("testbridge: 6 passed") == true)
+    #expect(shop1.propertyWrites == 1 && shop2.propertyWrites == 1, "one update per issue")
+    #expect(state.refused.isEmpty)
+  }
+}

@@ -126,10 +126,12 @@ struct DemoCommand: Command {
       "TESTOMATIO_JIRA_ID": dispatch.inputs["jira"] ?? ticket, "TESTBRIDGE_GREP": dispatch.inputs["grep"] ?? "",
       "JIRA_URL": jiraURL.absoluteString, "JIRA_EMAIL": "bridge@example.com", "JIRA_API_TOKEN": "jira-sandbox-token",
       "TESTBRIDGE_SPOOL_DIR": workspace.appendingPathComponent("spool").path,
+      "JIRA_DEPLOYMENT": "cloud",
     ]
     environment["TESTOMATIO_TITLE"] = nil
     let job = try await runChild(
-      executable: selfExecutable(), arguments: ["run", "--junit", "reports/*.xml", "--", "/bin/sh", "suite.sh", "reports/junit.xml"],
+      executable: selfExecutable(),
+      arguments: ["run", "--jira-link-key", "Jira \(ticket)", "--junit", "reports/*.xml", "--", "/bin/sh", "suite.sh", "reports/junit.xml"],
       environment: environment, directory: workspace, output: out)
     out.write("    (the job exited \(job); the sample's failing test is on purpose)\n")
 
@@ -148,7 +150,10 @@ struct DemoCommand: Command {
     for link in links {
       out.write("    Jira \(ticket) link: \"\(link.title ?? "?")\"\(link.resolved == true ? " (resolved)" : "") → \(link.url ?? "?")\n")
     }
-    if links.isEmpty { out.write("    Jira \(ticket): no link written (Jira updates are off in this build)\n") }
+    guard !links.isEmpty else { throw CLIError("the Jira emulator shows no link on \(ticket)") }
+    if let history = issue?.properties["testbridge.runs"] {
+      out.write("    Jira \(ticket) property testbridge.runs: \(history["runs"]?.arrayValue?.count ?? 0) run(s) recorded\n")
+    }
 
     if arguments.flag("keep") {
       out.write("\nEmulators kept running: Testomat.io \(testomatioURL.absoluteString)/_sandbox/state, Jira \(jiraURL.absoluteString)/_sandbox/jira/state, GitHub \(ciURL.absoluteString)/_sandbox/ci/state (Ctrl-C to stop)\n")

@@ -15,7 +15,7 @@ struct FinishCommand: Command {
 
       Exit status: 0 when closed; 1 when shards are missing, or the run could not be closed.
       """,
-    options: TestomatioOptions.connection + [
+    options: TestomatioOptions.connection + JiraOptions.specs + [
       OptionSpec("run", valueName: "ID", help: "The run to close. (default: the run the --merge files name)", environment: ["TESTOMATIO_RUN"]),
       OptionSpec(
         "status", valueName: "STATUS",
@@ -54,6 +54,21 @@ struct FinishCommand: Command {
     }
     services.printDryRun(to: context.stdout)
     if services.dryRun == nil { context.stdout.write("Testomat.io run \(runID) finished (\(status))\n") }
+    // The shards left Jira alone: it is updated once, here, for the union of their results.
+    if let merged, let settings = try JiraSettings.parse(arguments, context: context) {
+      let step = try JiraStep(settings: settings, arguments: arguments, context: context, testomatio: client)
+      var streamed = StreamedReports()
+      streamed.totals = merged.totals
+      var index = step.emptyIndex
+      for test in merged.tests { index.add(test) }
+      streamed.jiraIndex = index
+      // The reporter API does not say where a run lives; with the project slug the link can point at it.
+      let url = settings.projectSlug.map {
+        client.baseURL.appendingPathComponent("projects/\($0)/runs/\(runID)").absoluteString
+      }
+      let report = await step.deliver(streamed: streamed, run: RunInfo(uid: runID, url: url), finishedAt: Date())
+      step.print(report, context: context)
+    }
     if let merged, !merged.missingShards.isEmpty { return .failure }
     return .success
   }

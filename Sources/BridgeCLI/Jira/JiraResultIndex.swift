@@ -58,6 +58,15 @@ struct JiraResultIndex: Sendable, Hashable, Codable {
     }
   }
 
+  /// Records a test from a shard's results file (already one outcome per logical test).
+  mutating func add(_ test: ShardResults.Test) {
+    let id = includesTestomatioIDs ? test.testomatioID : nil
+    guard !test.jira.isEmpty || id != nil else { return }
+    var keys: [String] = []
+    for key in test.jira where !keys.contains(key) { keys.append(key) }
+    tests[test.rid] = Entry(outcome: test.outcome, keys: keys, testomatioID: id)
+  }
+
   /// Every Jira key the results carry, sorted.
   var jiraKeys: [String] {
     Array(Set(tests.values.flatMap(\.keys))).sorted()
