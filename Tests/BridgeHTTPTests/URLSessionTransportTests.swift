@@ -184,9 +184,9 @@ final class LoopbackResponder: Sendable {
       Self.canned("401 Unauthorized", headers: ["WWW-Authenticate: Basic realm=\"jira\""], body: "nope"))
     defer { server.stop() }
     let start = Date()
-    let result = try await URLSessionTransport().send(request(.GET, "\(server.baseURL)/rest/api/3/myself", timeout: 15))
+    let result = try await URLSessionTransport().send(request(.GET, "\(server.baseURL)/rest/api/3/myself", timeout: 60))
     #expect(result.status == 401)
-    #expect(Date().timeIntervalSince(start) < 10, "answered, not timed out")
+    #expect(Date().timeIntervalSince(start) < 45, "answered, not timed out")
   }
 
   @Test func nonSuccessStatusIsAResponseNotAnError() async throws {
@@ -202,7 +202,7 @@ final class LoopbackResponder: Sendable {
   }
 
   @Test func silentServerTimesOut() async throws {
-    let server = try LoopbackResponder(.hang(seconds: 10))
+    let server = try LoopbackResponder(.hang(seconds: 60))
     defer { server.stop() }
     let start = Date()
     let error = await #expect(throws: HTTPError.self) {
@@ -212,9 +212,9 @@ final class LoopbackResponder: Sendable {
     #expect(error?.description == "GET \(server.baseURL)/slow failed: timed out after 0.5 s")
     let elapsed = Date().timeIntervalSince(start)
     // Neither early (URLSession on Linux turns a sub-second timeout into 0 ms) nor late.
-    // The upper bound only proves the client gave up before the server (10 s) answered;
+    // The upper bound only proves the client gave up before the server (60 s) answered;
     // it is loose because the whole suite shares two cores.
-    #expect(elapsed >= 0.45 && elapsed < 9, "took \(elapsed) s")
+    #expect(elapsed >= 0.45 && elapsed < 45, "took \(elapsed) s")
     #expect(server.requests.count == 1, "the request reached the server before timing out")
   }
 
@@ -229,7 +229,7 @@ final class LoopbackResponder: Sendable {
     }
     #expect(error?.kind == .timeout(after: 0.8))
     let elapsed = Date().timeIntervalSince(start)
-    #expect(elapsed >= 0.75 && elapsed < 9, "took \(elapsed) s")
+    #expect(elapsed >= 0.75 && elapsed < 45, "took \(elapsed) s")
   }
 
   @Test func connectionClosedMidResponseIsATransportError() async throws {
@@ -266,13 +266,13 @@ final class LoopbackResponder: Sendable {
   }
 
   @Test func cancellingTheCallerCancelsTheRequest() async throws {
-    let server = try LoopbackResponder(.hang(seconds: 10))
+    let server = try LoopbackResponder(.hang(seconds: 60))
     defer { server.stop() }
     let transport = URLSessionTransport()
     let target = request(.GET, "\(server.baseURL)/slow", timeout: 10)
     let start = Date()
     let task = Task { try await transport.send(target) }
-    while server.requests.isEmpty, Date().timeIntervalSince(start) < 8 { try await Task.sleep(for: .milliseconds(20)) }
+    while server.requests.isEmpty, Date().timeIntervalSince(start) < 30 { try await Task.sleep(for: .milliseconds(20)) }
     task.cancel()
     let result = await task.result
     guard case .failure(let error) = result else {
@@ -280,8 +280,8 @@ final class LoopbackResponder: Sendable {
       return
     }
     #expect((error as? HTTPError)?.isCancelled == true)
-    // Well before the server's 10 s answer: the cancellation ended the call.
-    #expect(Date().timeIntervalSince(start) < 9.5)
+    // Well before the server's 60 s answer: the cancellation ended the call.
+    #expect(Date().timeIntervalSince(start) < 45)
   }
 
   @Test func redirectToAnotherOriginIsNotFollowed() async throws {

@@ -76,12 +76,12 @@ final class RawConnection: Sendable {
   }
 
   /// Reads until the peer closes or `timeout` passes; `closed` says which.
-  func readUntilClose(timeout: Duration = .seconds(5)) async -> (bytes: [UInt8], closed: Bool) {
+  func readUntilClose(timeout: Duration = .seconds(30)) async -> (bytes: [UInt8], closed: Bool) {
     await read(timeout: timeout) { _ in false }
   }
 
   /// Reads until `isComplete` holds for what was read, the peer closes, or `timeout` passes.
-  func read(timeout: Duration = .seconds(5), until isComplete: @escaping @Sendable ([UInt8]) -> Bool) async
+  func read(timeout: Duration = .seconds(30), until isComplete: @escaping @Sendable ([UInt8]) -> Bool) async
     -> (bytes: [UInt8], closed: Bool)
   {
     let fd = fd
@@ -106,7 +106,7 @@ final class RawConnection: Sendable {
   }
 
   /// Reads one whole response (head plus `Content-Length` body).
-  func readResponse(timeout: Duration = .seconds(5)) async -> RawResponse? {
+  func readResponse(timeout: Duration = .seconds(30)) async -> RawResponse? {
     let (bytes, _) = await read(timeout: timeout) { RawResponse.parse($0) != nil }
     return RawResponse.parse(bytes)
   }
