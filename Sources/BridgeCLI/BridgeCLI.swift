@@ -9,7 +9,7 @@ public enum BridgeCLI {
   /// Every subcommand, in the order `--help` lists them.
   static let commands: [any Command.Type] = [
     DemoCommand.self, ParseCommand.self, ReportCommand.self, RunCommand.self, ManualCommand.self,
-    StartCommand.self, FinishCommand.self, LinkedTestsCommand.self, FlushCommand.self, DoctorCommand.self,
+    StartCommand.self, FinishCommand.self, LinkedTestsCommand.self, FlushCommand.self, DoctorCommand.self, TraceCommand.self,
     ServeCommand.self, SandboxCommand.self,
   ]
 
