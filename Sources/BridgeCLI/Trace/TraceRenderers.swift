@@ -92,7 +92,7 @@ enum TraceRenderer {
     for row in matrix.rows {
       let tests = row.tests.isEmpty
         ? "none"
-        : row.tests.map { "`\($0.label.replacingOccurrences(of: "`", with: "'"))` \(icon($0.outcome)) \($0.outcome.label)" }
+        : row.tests.map { "`\(codeCell($0.label))` \(icon($0.outcome)) \($0.outcome.label)" }
           .joined(separator: "<br>")
       text += "| \(escape(row.key)) | \(escape(row.summary)) | \(escape(row.status)) | \(icon(row.state)) \(row.state.rawValue) "
       text += "| \(row.failingCount) | \(tests) |"
@@ -100,6 +100,12 @@ enum TraceRenderer {
       text += "\n"
     }
     return text
+  }
+
+  /// Text for a code span inside a table cell: no backticks, pipes escaped, one line.
+  static func codeCell(_ text: String) -> String {
+    text.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|")
+      .replacingOccurrences(of: "\n", with: " ")
   }
 
   static func icon(_ state: TraceIssueState) -> String {
