@@ -18,9 +18,10 @@ import Testing
   static let apiKey = "tstmt_trace_e2e_secret_7a6b5c4d"
   static let apiToken = "jira-cloud-token-trace-3e2d1c0b"
   static let email = "trace@example.com"
+  static let pat = "jira-dc-pat-trace-9f8e7d6c"
 
   static var secrets: [String] {
-    [apiKey, apiToken, Data("\(email):\(apiToken)".utf8).base64EncodedString()]
+    [apiKey, apiToken, pat, Data("\(email):\(apiToken)".utf8).base64EncodedString()]
   }
 
   /// A `testbridge-results/1` file with the scope's outcomes.
@@ -68,7 +69,7 @@ import Testing
       let testomatio = SandboxServer(emulator: TestomatioEmulator(apiKey: TraceEndToEndTests.apiKey))
       let testomatioURL = try await testomatio.start()
       let jira = JiraSandboxServer(
-        emulator: JiraEmulator(email: TraceEndToEndTests.email, apiToken: TraceEndToEndTests.apiToken, pat: "unused-pat"))
+        emulator: JiraEmulator(email: TraceEndToEndTests.email, apiToken: TraceEndToEndTests.apiToken, pat: TraceEndToEndTests.pat))
       let jiraURL = try await jira.start()
       let directory = try ProjectPaths.temporaryDirectory("trace-e2e")
       try TraceEndToEndTests.resultsFile.write(
@@ -93,11 +94,14 @@ import Testing
       return Harness(testomatio: testomatio, testomatioURL: testomatioURL, jira: jira, jiraURL: jiraURL, directory: directory)
     }
 
-    func environment(testomatio: Bool = true) -> [String: String] {
-      var environment = [
-        "JIRA_URL": jiraURL.absoluteString, "JIRA_EMAIL": TraceEndToEndTests.email,
-        "JIRA_API_TOKEN": TraceEndToEndTests.apiToken, "TESTOMATIO_PROJECT": "shop",
-      ]
+    func environment(testomatio: Bool = true, dataCenter: Bool = false) -> [String: String] {
+      var environment = ["JIRA_URL": jiraURL.absoluteString, "TESTOMATIO_PROJECT": "shop"]
+      if dataCenter {
+        environment["JIRA_PAT"] = TraceEndToEndTests.pat
+      } else {
+        environment["JIRA_EMAIL"] = TraceEndToEndTests.email
+        environment["JIRA_API_TOKEN"] = TraceEndToEndTests.apiToken
+      }
       if testomatio {
         environment["TESTOMATIO"] = TraceEndToEndTests.apiKey
         environment["TESTOMATIO_URL"] = testomatioURL.absoluteString
@@ -105,9 +109,11 @@ import Testing
       return environment
     }
 
-    func testbridge(_ arguments: [String], testomatio: Bool = true) async throws -> ProcessOutput {
+    func testbridge(_ arguments: [String], testomatio: Bool = true, dataCenter: Bool = false) async throws
+      -> ProcessOutput
+    {
       let output = try await ChildProcess.testbridgeAsync(
-        arguments, environment: environment(testomatio: testomatio), directory: directory)
+        arguments, environment: environment(testomatio: testomatio, dataCenter: dataCenter), directory: directory)
       for secret in TraceEndToEndTests.secrets {
         #expect(!output.stdout.contains(secret), "a secret reached stdout")
         #expect(!output.stderr.contains(secret), "a secret reached stderr")
@@ -193,6 +199,36 @@ import Testing
     #expect(requests.allSatisfy { $0.method == "GET" })
     let grep = await harness.testomatio.emulator.state().requests.filter { $0.path.contains("test_grep") }
     #expect(grep.count == 6)
+  }
+
+  @Test func dataCenterPagesByOffsetAndWritesTheFile() async throws {
+    let harness = try await Harness.start()
+    defer { Task { await harness.stop() } }
+    let output = try await harness.testbridge(
+      ["trace", "--jira-project", "TRC", "--results", "results.json", "--format", "json", "-o", "trace.json"],
+      dataCenter: true)
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout == "Traceability: 4 of 6 issue(s) have tests (66.7%); written to trace.json\n")
+    let written = try String(contentsOf: harness.directory.appendingPathComponent("trace.json"), encoding: .utf8)
+    Self.expectScopeMatrix(try Self.object(written))
+    let searches = await harness.jira.emulator.state().requests.filter { $0.path.hasSuffix("/rest/api/2/search") }
+    #expect(searches.count == 3)
+  }
+
+  @Test func withoutALinkSourceOnlyTaggedResultsCount() async throws {
+    let harness = try await Harness.start(pageSize: 50)
+    defer { Task { await harness.stop() } }
+    let output = try await ChildProcess.testbridgeAsync(
+      ["trace", "--jira-project", "TRC", "--results", "results.json", "--format", "json"],
+      environment: [
+        "JIRA_URL": harness.jiraURL.absoluteString, "JIRA_EMAIL": Self.email, "JIRA_API_TOKEN": Self.apiToken,
+      ], directory: harness.directory)
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stderr.contains("linked tests cannot be read: set TESTOMATIO_PROJECT"))
+    let document = try Self.object(output.stdout)
+    let figures = document["figures"] as? [String: Any] ?? [:]
+    #expect(figures["issues_with_tests"] as? Int == 1)
+    #expect(Self.outcomes(Self.rows(document)["TRC-5"]) == ["login works=passed"])
   }
 
   @Test func parseJSONDocumentGivesTheSameMatrix() async throws {
