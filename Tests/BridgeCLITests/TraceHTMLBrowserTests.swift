@@ -51,7 +51,7 @@ enum HeadlessChromium {
 }
 
 /// The HTML page in a real browser: it renders, the figures its script computes match the
-/// JSON output, and the state filter hides the right rows.
+/// JSON output, the state filter hides the right rows, and sorting orders them.
 @Suite(.serialized) struct TraceHTMLBrowserTests {
   @Test(
     .enabled(
@@ -103,5 +103,14 @@ enum HeadlessChromium {
     #expect(HeadlessChromium.rows(untested).filter(\.visible).map(\.key) == ["TRC-4", "TRC-6"])
     let passing = try await HeadlessChromium.dumpDOM(page, fragment: "filter=passing", profile: profile)
     #expect(HeadlessChromium.rows(passing).filter(\.visible).map(\.key) == ["TRC-1", "TRC-5"])
+
+    // Sorting, as a header click leaves it in the address.
+    let byTests = try await HeadlessChromium.dumpDOM(page, fragment: "filter=all&sort=tests-desc", profile: profile)
+    #expect(byTests.contains(#"data-sort="tests-desc""#))
+    #expect(byTests.contains(#"aria-sort="descending">Tests</th>"#))
+    #expect(HeadlessChromium.rows(byTests).map(\.key) == ["TRC-1", "TRC-2", "TRC-3", "TRC-5", "TRC-4", "TRC-6"])
+    let byKey = try await HeadlessChromium.dumpDOM(page, fragment: "sort=issue-desc&filter=failing", profile: profile)
+    #expect(HeadlessChromium.rows(byKey).map(\.key) == ["TRC-6", "TRC-5", "TRC-4", "TRC-3", "TRC-2", "TRC-1"])
+    #expect(HeadlessChromium.rows(byKey).filter(\.visible).map(\.key) == ["TRC-2"])
   }
 }

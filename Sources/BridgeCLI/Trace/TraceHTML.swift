@@ -3,7 +3,8 @@ import Foundation
 /// `trace --format html`: one self-contained page (inline CSS and JavaScript, nothing loaded
 /// from the network). The rows are plain HTML, so the page reads without JavaScript; with it,
 /// the page recomputes the figures from the rows, sorts by a click on a column header and
-/// filters by state (also from the address: `#filter=failing`).
+/// filters by state; both are kept in the address (`#filter=failing&sort=tests-desc`), so a
+/// view can be shared as a link.
 enum TraceHTML {
   static func render(_ matrix: TraceMatrix, generatedAt: String) -> String {
     let figures = matrix.figures
@@ -138,6 +139,23 @@ enum TraceHTML {
         });
         document.body.setAttribute("data-figures", "computed");
       }
+      var columns = ["issue", "summary", "status", "state", "tests", "failing", "linked", "run"];
+      var headers = Array.prototype.slice.call(document.querySelectorAll("#matrix thead th"));
+      function readHash() {
+        var filter = /(?:^#|&)filter=([a-z_]+)/.exec(window.location.hash);
+        var sort = /(?:^#|&)sort=([a-z]+)-(asc|desc)/.exec(window.location.hash);
+        var value = filter ? filter[1] : "all";
+        return {
+          filter: ["all", "passing", "failing", "incomplete", "untested"].indexOf(value) >= 0 ? value : "all",
+          sort: sort && columns.indexOf(sort[1]) >= 0 && columns.indexOf(sort[1]) < headers.length
+            ? { column: sort[1], ascending: sort[2] === "asc" } : null
+        };
+      }
+      function writeHash(state) {
+        var hash = "filter=" + state.filter;
+        if (state.sort) hash += "&sort=" + state.sort.column + "-" + (state.sort.ascending ? "asc" : "desc");
+        window.location.hash = hash;
+      }
       function applyFilter(value) {
         var shown = 0;
         rows.forEach(function (row) {
@@ -149,40 +167,49 @@ enum TraceHTML {
         document.getElementById("shown").textContent = shown + " of " + rows.length + " shown";
         document.body.setAttribute("data-filter", value);
       }
-      function filterFromHash() {
-        var match = /(?:^#|&)filter=([a-z_]+)/.exec(window.location.hash);
-        var value = match ? match[1] : "all";
-        return ["all", "passing", "failing", "incomplete", "untested"].indexOf(value) >= 0 ? value : "all";
-      }
       function keyParts(text) {
         var match = /^(.*?)-(\d+)$/.exec(text);
         return match ? [match[1], parseInt(match[2], 10)] : [text, 0];
       }
-      function sortBy(header, index) {
+      function applySort(sort) {
+        headers.forEach(function (th) { th.removeAttribute("aria-sort"); });
+        if (!sort) return;
+        var index = columns.indexOf(sort.column), header = headers[index];
         var type = header.getAttribute("data-type");
-        var ascending = header.getAttribute("aria-sort") !== "ascending";
-        Array.prototype.forEach.call(header.parentNode.children, function (th) { th.removeAttribute("aria-sort"); });
-        header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        header.setAttribute("aria-sort", sort.ascending ? "ascending" : "descending");
         var body = document.querySelector("#matrix tbody");
-        rows.slice().sort(function (a, b) {
-          var x = a.children[index].textContent.trim(), y = b.children[index].textContent.trim(), order;
+        rows.map(function (row, position) { return { row: row, position: position }; }).sort(function (a, b) {
+          var x = a.row.children[index].textContent.trim(), y = b.row.children[index].textContent.trim(), order;
           if (type === "num") { order = parseFloat(x) - parseFloat(y); }
           else if (type === "key") {
             var p = keyParts(x), q = keyParts(y);
             order = p[0] < q[0] ? -1 : p[0] > q[0] ? 1 : p[1] - q[1];
           } else { order = x.localeCompare(y); }
-          return ascending ? order : -order;
-        }).forEach(function (row) { body.appendChild(row); });
+          return (sort.ascending ? order : -order) || a.position - b.position;
+        }).forEach(function (item) { body.appendChild(item.row); });
+        document.body.setAttribute("data-sort", sort.column + "-" + (sort.ascending ? "asc" : "desc"));
       }
-      Array.prototype.forEach.call(document.querySelectorAll("#matrix thead th"), function (header, index) {
-        header.addEventListener("click", function () { sortBy(header, index); });
+      function apply() {
+        var state = readHash();
+        applyFilter(state.filter);
+        applySort(state.sort);
+      }
+      headers.forEach(function (header, index) {
+        header.addEventListener("click", function () {
+          var state = readHash();
+          var same = state.sort && state.sort.column === columns[index];
+          state.sort = { column: columns[index], ascending: !(same && state.sort.ascending) };
+          writeHash(state);
+        });
       });
       document.getElementById("filter").addEventListener("change", function (event) {
-        window.location.hash = "filter=" + event.target.value;
+        var state = readHash();
+        state.filter = event.target.value;
+        writeHash(state);
       });
-      window.addEventListener("hashchange", function () { applyFilter(filterFromHash()); });
+      window.addEventListener("hashchange", apply);
       figures();
-      applyFilter(filterFromHash());
+      apply();
     })();
 
     """#
