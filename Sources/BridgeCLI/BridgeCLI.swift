@@ -58,9 +58,15 @@ public enum BridgeCLI {
       return ExitStatus.usage.rawValue
     }
     let spec = command.spec
-    let parsed: ParsedArguments
+    var parsed: ParsedArguments
+    var context = context
     do {
       parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: context.environment)
+      // A profile of --config replaces the standard variables; the line is then read again.
+      if !parsed.helpRequested, let environment = try profileEnvironment(parsed, command: spec.name, context: context) {
+        context.environment = environment
+        parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: environment)
+      }
     } catch {
       context.stderr.write("Error: \(error.message)\n\(HelpFormatter.usage(for: spec))\n  See 'testbridge \(spec.name) --help'.\n")
       return ExitStatus.usage.rawValue

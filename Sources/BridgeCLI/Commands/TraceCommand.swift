@@ -20,10 +20,19 @@ struct TraceCommand: Command {
 
       Coverage is the share of issues in scope with at least one linked test.
 
+      With --config, a profile supplies the Jira site, the Testomat.io project and the names of \
+      the variables holding their secrets: the one named by --profile, else the one owning the \
+      scope's Jira project.
+
       Exit status: 0, or 1 when coverage is below --fail-under or Jira cannot be read; 64 for \
       usage errors.
       """,
-    options: JiraOptions.connection + scopeOptions + TestomatioOptions.connection.filter { $0.long != "dry-run" } + [
+    options: JiraOptions.connection.map { spec in
+      var spec = spec
+      if spec.long == "jira-url" { spec.help = "Jira site, e.g. https://acme.atlassian.net or https://jira.acme.com (required)." }
+      return spec
+    } + scopeOptions + TestomatioOptions.connection.filter { $0.long != "dry-run" }
+      + ProjectConfig.options + [
       OptionSpec(
         "results", valueName: "FILE",
         help: "Latest outcomes from this results file (testbridge-results/1 or 'parse --format json'). (default: each issue's testbridge.runs)"),
