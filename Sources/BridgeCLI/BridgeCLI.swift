@@ -63,7 +63,8 @@ public enum BridgeCLI {
     do {
       parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: context.environment)
       // A profile of --config replaces the standard variables; the line is then read again.
-      if !parsed.helpRequested, let environment = try profileEnvironment(parsed, command: spec.name, context: context) {
+      if !parsed.helpRequested, spec.options.contains(where: { $0.long == "config" && $0.environment == ["TESTBRIDGE_CONFIG"] }),
+        let environment = try profileEnvironment(parsed, command: spec.name, context: context) {
         context.environment = environment
         parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: environment)
       }

@@ -134,5 +134,9 @@ import Testing
     let unknown = try await trace(["--profile", "nope", "--jira-project", "PAY"])
     #expect(unknown.status == 64)
     #expect(unknown.stderr.contains("no profile 'nope'"))
+    let noConfig = try await ChildProcess.testbridgeAsync(
+      ["trace", "--profile", "pay", "--jira-project", "PAY"], environment: environment, directory: harness.directory)
+    #expect(noConfig.status == 64)
+    #expect(noConfig.stderr.contains("--profile needs a config file"))
   }
 }

@@ -193,7 +193,10 @@ extension ProjectConfig {
   static func profileEnvironment(_ arguments: ParsedArguments, context: CommandContext) throws(CLIError)
     -> [String: String]?
   {
-    guard let path = arguments.value("config")?.trimmingCharacters(in: .whitespaces), !path.isEmpty else { return nil }
+    guard arguments.value("config") != nil || arguments.value("profile") != nil else { return nil }
+    guard let path = arguments.value("config")?.trimmingCharacters(in: .whitespaces), !path.isEmpty else {
+      throw CLIError("--profile needs a config file: pass --config FILE or set TESTBRIDGE_CONFIG", exitStatus: .usage)
+    }
     guard let data = FileManager.default.contents(atPath: context.absolutePath(path)) else {
       throw CLIError("cannot read the config file '\(path)'", exitStatus: .usage)
     }
