@@ -9,7 +9,7 @@ public enum BridgeCLI {
   /// Every subcommand, in the order `--help` lists them.
   static let commands: [any Command.Type] = [
     DemoCommand.self, ParseCommand.self, ReportCommand.self, RunCommand.self, ManualCommand.self,
-    StartCommand.self, FinishCommand.self, LinkedTestsCommand.self, FlushCommand.self, DoctorCommand.self,
+    StartCommand.self, FinishCommand.self, LinkedTestsCommand.self, FlushCommand.self, DoctorCommand.self, TraceCommand.self,
     ServeCommand.self, SandboxCommand.self,
   ]
 
@@ -58,9 +58,16 @@ public enum BridgeCLI {
       return ExitStatus.usage.rawValue
     }
     let spec = command.spec
-    let parsed: ParsedArguments
+    var parsed: ParsedArguments
+    var context = context
     do {
       parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: context.environment)
+      // A profile of --config replaces the standard variables; the line is then read again.
+      if !parsed.helpRequested, spec.options.contains(where: { $0.long == "config" && $0.environment == ["TESTBRIDGE_CONFIG"] }),
+        let environment = try profileEnvironment(parsed, command: spec.name, context: context) {
+        context.environment = environment
+        parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: environment)
+      }
     } catch {
       context.stderr.write("Error: \(error.message)\n\(HelpFormatter.usage(for: spec))\n  See 'testbridge \(spec.name) --help'.\n")
       return ExitStatus.usage.rawValue
