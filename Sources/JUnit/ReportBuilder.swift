@@ -44,6 +44,8 @@ final class ReportBuilder {
   /// Consecutive testcases usually share classname and file: reuse those strings.
   private var classnameCache = RepeatedValueCache()
   private var fileCache = RepeatedValueCache()
+  /// Whether the current testcase's name has an `@` (tags and ids), found with memchr.
+  private var nameHasAt = false
   /// A `tid://@T…` id found in the current testcase's output.
   private var outputTestID: String?
   private var capture = Capture.none
@@ -162,11 +164,14 @@ final class ReportBuilder {
   private func startTestCase(_ attributes: AttributeList) {
     testcaseDepth = depth
     var started = TestCaseResult(suitePath: suitePath, name: "")
+    nameHasAt = false
     var sawTime = false
     // One pass over the attributes: this runs for every testcase of every report.
     attributes.forEach { localName, value in
       switch TestCaseAttribute(localName) {
-      case .name: started.name = AttributeList.decode(value)
+      case .name:
+        started.name = AttributeList.decode(value)
+        nameHasAt = value.baseAddress.map { memchr($0, 0x40, value.count) != nil } ?? false
       case .classname: started.classname = classnameCache.string(for: value)
       case .file: started.file = fileCache.string(for: value)
       case .line: started.line = Self.integer(value)
@@ -238,7 +243,7 @@ final class ReportBuilder {
   private func enrich(_ testcase: inout TestCaseResult) {
     var testID: String?
     var jira: [String] = []
-    if testcase.name.utf8.contains(UInt8(ascii: "@")) {
+    if nameHasAt || testcase.isSuiteLevel {
       testID = TestIdentifiers.testomatioID(inTitle: testcase.name)
       jira = TestIdentifiers.jiraKeys(inTitle: testcase.name)
     }

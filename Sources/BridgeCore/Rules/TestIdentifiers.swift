@@ -43,18 +43,20 @@ public enum TestIdentifiers {
     let marker: StaticString = "tid://@T"
     let markerBytes = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
     guard bytes.count >= markerBytes.count + 8 else { return nil }
-    var index = 0
-    let last = bytes.count - markerBytes.count - 8
-    while index <= last {
-      if bytes[index] == UInt8(ascii: "t") {
-        var matches = true
-        for offset in 1..<markerBytes.count where bytes[index + offset] != markerBytes[offset] {
-          matches = false
-          break
-        }
-        if matches, let id = eightWordCharacters(bytes, from: index + markerBytes.count) { return id }
+    guard let base = bytes.baseAddress, let markerBase = markerBytes.baseAddress else { return nil }
+    // memchr jumps to each candidate ':' at memory speed; most output has none.
+    var offset = 5  // the ':' of "tid://" sits at index 3 of a match starting at offset - 3
+    while offset + 3 + 8 <= bytes.count {
+      guard let found = memchr(base + offset - 2, Int32(UInt8(ascii: ":")), bytes.count - (offset - 2)) else { return nil }
+      let colon = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+      let start = colon - 3
+      if start >= 0, start + markerBytes.count + 8 <= bytes.count,
+        memcmp(base + start, markerBase, markerBytes.count) == 0,
+        let id = eightWordCharacters(bytes, from: start + markerBytes.count)
+      {
+        return id
       }
-      index += 1
+      offset = colon + 3
     }
     return nil
   }
