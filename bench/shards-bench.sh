@@ -55,5 +55,8 @@ runs = s["runs"]
 run = runs[0]
 print("| shards | results | runs | results stored | max rid count | upload requests | finish_parallel | closes | shards wall s | finish s |")
 print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-print(f"| {shards} | {shards*per} | {len(runs)} | {len(run[\"results\"])} | {max(run[\"rid_counts\"].values())} | {len(run[\"batch_indexes\"])} | {run[\"parallel_finish_count\"]} | {run[\"finish_count\"]} | {t1-t0:.1f} | {t2-t1:.2f} |")
+cells = [shards, shards * per, len(runs), len(run["results"]), max(run["rid_counts"].values()),
+         len(run["batch_indexes"]), run["parallel_finish_count"], run["finish_count"],
+         "%.1f" % (t1 - t0), "%.2f" % (t2 - t1)]
+print("| " + " | ".join(str(cell) for cell in cells) + " |")
 ' "$shards" "$per" "$start" "$shards_done" "$finished"
