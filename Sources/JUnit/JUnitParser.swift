@@ -143,7 +143,11 @@ private final class SAXSession {
   }
 
   deinit {
-    if let context { xmlFreeParserCtxt(context) }
+    guard let context else { return }
+    // For "expat compatibility" libxml2 builds a stand-in document when it reads an
+    // entity declaration, even in SAX mode; the context does not own it.
+    if let document = context.pointee.myDoc { xmlFreeDoc(document) }
+    xmlFreeParserCtxt(context)
   }
 
   /// Hands a chunk to libxml2; false once parsing has stopped.
