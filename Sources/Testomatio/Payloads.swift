@@ -167,7 +167,7 @@ public enum Payloads {
       file: final.file,
       message: explaining.flatMap { $0.message ?? $0.text.map(firstLine) },
       stack: stack(for: test, outcome: outcome, explaining: explaining, limit: config.stackLimit),
-      runTime: (test.duration * 1000 * 1000).rounded() / 1000,
+      runTime: finite((test.duration * 1000 * 1000).rounded() / 1000),
       rid: ridSuffix(for: test.key),
       create: config.createTests ? true : nil,
       meta: meta.isEmpty ? nil : meta,
@@ -192,7 +192,12 @@ public enum Payloads {
   }
 
   public static func finish(apiKey: String?, totals: RunTotals, duration: Double?) -> FinishBody {
-    FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration)
+    FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration.flatMap(finite))
+  }
+
+  /// JSON has no infinities or NaN: a body holding one cannot be encoded, sent or spooled.
+  private static func finite(_ value: Double) -> Double? {
+    value.isFinite ? value : nil
   }
 
   private static func firstLine(_ text: String) -> String {

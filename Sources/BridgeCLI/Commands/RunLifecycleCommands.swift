@@ -52,7 +52,7 @@ struct FinishCommand: Command {
     let (client, services) = try TestomatioOptions.client(arguments, context: context)
     var duration: Double?
     if let text = arguments.value("duration") {
-      guard let seconds = Double(text), seconds >= 0 else {
+      guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
         throw CLIError("The value '\(text)' is invalid for '--duration <SECONDS>': expected seconds", exitStatus: .usage)
       }
       duration = seconds
