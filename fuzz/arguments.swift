@@ -66,9 +66,8 @@ public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   // The option readers commands run before doing any I/O.
   let context = CommandContext(environment: environment, workingDirectory: "/work", stdout: sink, stderr: sink)
   _ = TestomatioOptions.apiKey(parsed)
-  _ = try? TestomatioOptions.baseURL(parsed)
   _ = try? TestomatioOptions.requestTimeout(parsed)
-  _ = try? TestomatioOptions.config(parsed, apiKey: "tstmt_fuzz", context: context)
+  _ = try? TestomatioOptions.config(parsed, apiKey: "tstmt_fuzz", context: context)  // includes baseURL
   _ = TestomatioOptions.spool(parsed, context: context)
   _ = try? ReportOptions(parsed, context: context)
   if let listen = parsed.value("listen") { _ = try? ServeCommand.listenAddress(listen) }

@@ -44,7 +44,7 @@ declare -A deps=(
 
 # Each fuzz target and the module it exercises (its dependencies come along).
 declare -A targets=(
-  [junit]=JUnit
+  [junit]=BridgeCLI
   [http-request]=HTTPServer
   [arguments]=BridgeCLI
   [manual-plan]=Runner

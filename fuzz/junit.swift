@@ -1,11 +1,19 @@
-// libFuzzer target: the streaming JUnit engine (libxml2 SAX2 push parser + ReportBuilder).
+// libFuzzer target: the streaming JUnit engine (libxml2 SAX2 push parser + ReportBuilder),
+// and what `parse` and `report` do with its results.
 //
 // Every input is read twice, with the default limits and with tiny ones (so the
-// caps, markers and the depth limit are reached by small inputs). When a report
-// reads without error, the merged JUnit document written from its testcases must
-// read back without error and give the same totals (the writer's promise).
+// caps, markers and the depth limit are reached by small inputs). Whatever was
+// read must summarise, and encode as Testomat.io results (a batch that cannot be
+// encoded can be neither sent nor spooled). When a report reads without error,
+// the merged JUnit document written from its testcases must read back without
+// error and give the same totals (the writer's promise).
 import BridgeCore
+import Foundation
 import JUnit
+import Testomatio
+@testable import BridgeCLI
+
+private let config = TestomatioConfig(apiKey: "tstmt_fuzz")
 
 private let tinyLimits = JUnitOptions(
   limits: JUnitLimits(maxOutputBytes: 16, maxResultTextBytes: 16, maxMessageCharacters: 8, maxDepth: 6),
@@ -33,6 +41,14 @@ public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeBufferPointer(start: data, count: size)
   for options in [JUnitOptions(workspace: "/work/app"), tinyLimits] {
     let report = read(bytes, options: options)
+    let tests = LogicalTest.group(report.testcases)
+    _ = SummaryRenderer.duration(RunTotals(tests: tests).duration)
+    let batch = BatchBody(tests: tests.map { Payloads.result($0, config: config) }, batchIndex: 1)
+    do {
+      _ = try JSONEncoder().encode(batch)
+    } catch {
+      fatalError("results that cannot be encoded would be lost: \(error)")
+    }
     guard report.error == nil else { continue }
     var merged = ""
     JUnitWriter().write(report.testcases, to: &merged)
