@@ -189,7 +189,9 @@ public struct URLSessionTransport: HTTPTransport {
       .serverCertificateHasUnknownRoot:
       return .transport(description: "the server's TLS certificate is not trusted", isConnectionError: false)
     case .badServerResponse:
-      return .transport(description: "the server sent a malformed response", isConnectionError: false)
+      // libcurl's "empty reply from server" lands here: the server (or a proxy) closed the
+      // connection without answering, a dropped connection like any other.
+      return .transport(description: "the server closed the connection without a valid response", isConnectionError: true)
     case .httpTooManyRedirects:
       return .transport(description: "too many redirects", isConnectionError: false)
     case .unsupportedURL, .badURL:
