@@ -45,6 +45,25 @@ import Testing
     #expect(run.results.first { $0.title == "c" }?.test["run_time"]?.doubleValue == 250)
   }
 
+  /// A report whose bytes do not match its declared encoding made libxml2 print its own
+  /// "encoding error : input conversion failed…" and "I/O error : encoder error" lines on
+  /// stderr: errors outside a parser context ignore XML_PARSE_NOERROR.
+  @Test func encodingErrorsAreReportedOnceAndLibxml2PrintsNothing() async throws {
+    let directory = try ProjectPaths.temporaryDirectory("encoding")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for (name, encoding) in [("utf7.xml", "UTF-7"), ("jis.xml", "ISO-2022-JP"), ("utf8.xml", "UTF-8")] {
+      var bytes = Array("<?xml version=\"1.0\" encoding=\"\(encoding)\"?>\n<testsuite name=\"s\"><testcase name=\"a\"/>".utf8)
+      bytes += [0xA4, 0xA4, 0xA4, 0xA4] + Array("</testsuite>".utf8)
+      try Data(bytes).write(to: directory.appendingPathComponent(name))
+      let output = try await ChildProcess.testbridgeAsync(["parse", name], directory: directory)
+      #expect(output.status == 3, "\(name): \(output.stderr)")
+      #expect(output.stdout.contains(name))
+      for noise in ["encoding error", "I/O error", "xmlParseChunk"] {
+        #expect(!output.stderr.contains(noise) && !output.stdout.contains(noise), "\(name): \(output.stderr)")
+      }
+    }
+  }
+
   /// `--request-timeout inf` (or 1e20 ms) crashed converting the timeout to an integer.
   @Test func hugeRequestTimeoutsAreRefusedOrCapped() async throws {
     let sandbox = try await Sandbox.start()
