@@ -58,7 +58,7 @@ public struct URLSessionTransport: HTTPTransport {
 
   public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
     try TransportPolicy.checkScheme(request.url, allowInsecureHTTP: allowInsecureHTTP, method: request.method)
-    let timeout = max(0.001, request.timeout ?? defaultTimeout)
+    let timeout = min(max(0.001, request.timeout ?? defaultTimeout), Self.longestTimeout)
     var urlRequest = URLRequest(url: request.url)
     urlRequest.httpMethod = request.method.rawValue
     urlRequest.timeoutInterval = URLSessionTransport.backstopTimeout(timeout)
@@ -104,8 +104,12 @@ public struct URLSessionTransport: HTTPTransport {
   /// and fails the request at once with `timedOut` before anything is sent; rounding up to whole
   /// seconds keeps it a backstop behind the task-group deadline, which is exact.
   static func backstopTimeout(_ seconds: TimeInterval) -> TimeInterval {
-    max(1, seconds.rounded(.up))
+    min(max(1, seconds.rounded(.up)), longestTimeout)
   }
+
+  /// The longest timeout used, one day: longer ones (or infinity) overflow the
+  /// integer conversions in `Task.sleep` and in corelibs' timer and crash.
+  static let longestTimeout: TimeInterval = 86_400
 
   /// One exchange; cancelling the calling task cancels the data task.
   private static func perform(
@@ -185,7 +189,9 @@ public struct URLSessionTransport: HTTPTransport {
       .serverCertificateHasUnknownRoot:
       return .transport(description: "the server's TLS certificate is not trusted", isConnectionError: false)
     case .badServerResponse:
-      return .transport(description: "the server sent a malformed response", isConnectionError: false)
+      // libcurl's "empty reply from server" lands here: the server (or a proxy) closed the
+      // connection without answering, a dropped connection like any other.
+      return .transport(description: "the server closed the connection without a valid response", isConnectionError: true)
     case .httpTooManyRedirects:
       return .transport(description: "too many redirects", isConnectionError: false)
     case .unsupportedURL, .badURL:

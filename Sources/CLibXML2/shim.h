@@ -17,4 +17,18 @@
 // non-Sendable global, so calls go through this wrapper.
 static inline void testbridge_xmlFree(void *pointer) { xmlFree(pointer); }
 
+// Errors raised outside a parser context (encoding conversion, I/O) go to
+// libxml2's generic error function, stderr by default, whatever the parser
+// options say. The parse error itself is read from the context instead. Swift
+// cannot define a C variadic function, hence this one.
+static inline void testbridge_ignoreGenericError(void *context, const char *message, ...) {
+  (void)context;
+  (void)message;
+}
+
+// Silences generic errors on the calling thread (libxml2 keeps the setting per thread).
+static inline void testbridge_silenceGenericErrors(void) {
+  xmlSetGenericErrorFunc(NULL, testbridge_ignoreGenericError);
+}
+
 #endif

@@ -168,9 +168,13 @@ enum Socket {
       if let deadline {
         let remaining = ContinuousClock.now.duration(to: deadline)
         if remaining <= .zero { return .timedOut }
+        // poll(2) takes at most Int32.max ms (~24 days); a farther deadline waits in rounds.
         let parts = remaining.components
-        let millis = parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000 + 1
-        timeout = Int32(clamping: millis)
+        if parts.seconds >= Int64(Int32.max / 1000) {
+          timeout = Int32.max
+        } else {
+          timeout = Int32(parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000 + 1)
+        }
       }
       let count = poll(&fds, nfds_t(fds.count), timeout)
       if count < 0 {

@@ -138,12 +138,18 @@ private final class SAXSession {
 
   init(path: String, options: JUnitOptions, onTestCase: @escaping (TestCaseResult) -> Void) {
     _ = LibXML2Setup.initialized
+    // A parse runs on the thread that created its session; library code never prints.
+    testbridge_silenceGenericErrors()
     self.path = path
     self.builder = ReportBuilder(options: options, onTestCase: onTestCase)
   }
 
   deinit {
-    if let context { xmlFreeParserCtxt(context) }
+    guard let context else { return }
+    // For "expat compatibility" libxml2 builds a stand-in document when it reads an
+    // entity declaration, even in SAX mode; the context does not own it.
+    if let document = context.pointee.myDoc { xmlFreeDoc(document) }
+    xmlFreeParserCtxt(context)
   }
 
   /// Hands a chunk to libxml2; false once parsing has stopped.

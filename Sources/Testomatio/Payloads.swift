@@ -167,7 +167,7 @@ public enum Payloads {
       file: final.file,
       message: explaining.flatMap { $0.message ?? $0.text.map(firstLine) },
       stack: stack(for: test, outcome: outcome, explaining: explaining, limit: config.stackLimit),
-      runTime: (test.duration * 1000 * 1000).rounded() / 1000,
+      runTime: finite((test.duration * 1000 * 1000).rounded() / 1000),
       rid: ridSuffix(for: test.key),
       create: config.createTests ? true : nil,
       meta: meta.isEmpty ? nil : meta,
@@ -195,7 +195,12 @@ public enum Payloads {
   /// the run ended; the run stays open for the others and the final `finish`).
   public static func finish(apiKey: String?, totals: RunTotals, duration: Double?, shard: Bool = false) -> FinishBody {
     if shard { return FinishBody(apiKey: apiKey, statusEvent: "finish_parallel", duration: nil) }
-    return FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration)
+    return FinishBody(apiKey: apiKey, statusEvent: totals.hasFailures ? "fail" : "pass", duration: duration.flatMap(finite))
+  }
+
+  /// JSON has no infinities or NaN: a body holding one cannot be encoded, sent or spooled.
+  private static func finite(_ value: Double) -> Double? {
+    value.isFinite ? value : nil
   }
 
   private static func firstLine(_ text: String) -> String {

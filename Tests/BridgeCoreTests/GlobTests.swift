@@ -76,4 +76,41 @@ import Testing
     #expect(ReportFinder().find(["/dev/nul?"]).problems == [.noMatch(pattern: "/dev/nul?")])
     #expect(ReportFinder().find(["/dev/null"]).problems == [.notRegularFile(path: "/dev/null")])
   }
+
+  @Test func fifosAndSocketsMatchedByGlobsAreNeverOpened() throws {
+    // Opening a FIFO for reading blocks until a writer comes: a glob that matched
+    // one and read it would hang the run.
+    let root = try makeTree()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let fifo = root.appendingPathComponent("a/b/TEST-fifo.xml").path
+    try #require(mkfifo(fifo, 0o600) == 0)
+    let socketPath = root.appendingPathComponent("a/TEST-socket.xml").path
+    let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(listener) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+      raw.copyBytes(from: socketPath.utf8.prefix(raw.count - 1))
+    }
+    let bound = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    try #require(bound == 0)
+    let expected = ["a/TEST-1.xml", "a/TEST-2.xml", "a/b/c/TEST-3.xml"].map { root.path + "/" + $0 }
+    #expect(ReportFinder().find([root.path + "/**/TEST-*.xml"]).files == expected)
+    #expect(ReportFinder().find([root.path + "/a"]).files == expected)
+    #expect(ReportFinder().find([root.path + "/a/*/TEST-*.xml"]).problems == [.noMatch(pattern: root.path + "/a/*/TEST-*.xml")])
+    #expect(ReportFinder().find([fifo, socketPath]).problems == [.notRegularFile(path: fifo), .notRegularFile(path: socketPath)])
+  }
+
+  @Test func linkLoopsAreNotFollowedByAnyPattern() throws {
+    let root = try makeTree()
+    defer { try? FileManager.default.removeItem(at: root) }
+    // `a/b/loop` points back at `a`. `*` segments follow links, but only as deep as the
+    // pattern is long; `**` and directory arguments never follow them.
+    let result = ReportFinder().find([root.path + "/a/*/*/TEST-*.xml", root.path + "/a/b/loop/b/loop/b/loop/TEST-1.xml"])
+    #expect(result.problems.isEmpty)
+    let expected = ["a/b/c/TEST-3.xml", "a/b/loop/TEST-1.xml", "a/b/loop/TEST-2.xml", "a/b/loop/b/loop/b/loop/TEST-1.xml"]
+    #expect(result.files == expected.map { root.path + "/" + $0 })
+  }
 }

@@ -41,7 +41,7 @@ struct FinishCommand: Command {
     let (client, services) = try TestomatioOptions.client(arguments, context: context)
     var duration = merged.map { ($0.wallClock * 1000).rounded() / 1000 }
     if let text = arguments.value("duration") {
-      guard let seconds = Double(text), seconds >= 0 else {
+      guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
         throw CLIError("The value '\(text)' is invalid for '--duration <SECONDS>': expected seconds", exitStatus: .usage)
       }
       duration = seconds

@@ -113,7 +113,7 @@ enum TestomatioOptions {
 
   static func requestTimeout(_ arguments: ParsedArguments) throws(CLIError) -> TimeInterval {
     let text = arguments.value("request-timeout") ?? "20000"
-    guard let milliseconds = Double(text), milliseconds > 0 else {
+    guard let milliseconds = Double(text), milliseconds > 0, milliseconds.isFinite else {
       throw CLIError("The value '\(text)' is invalid for '--request-timeout <MS>': expected milliseconds", exitStatus: .usage)
     }
     return milliseconds / 1000

@@ -71,6 +71,8 @@ struct SummaryRenderer {
   }
 
   static func duration(_ seconds: Double) -> String {
+    // No run lasts 10^17 s; shown as it is, as the integer arithmetic below would overflow further out.
+    guard seconds.isFinite, seconds < 1e17 else { return "\(seconds)s" }
     if seconds < 60 { return String(format3(seconds)) + "s" }
     let minutes = Int(seconds / 60)
     let rest = seconds - Double(minutes * 60)

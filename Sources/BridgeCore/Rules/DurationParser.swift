@@ -3,8 +3,13 @@
 /// Accepted: `1.5`, `1e-3`, ` 2 `, `0,5` (decimal comma, as some locales
 /// write it), `2,503.1` (thousands separators). Negative values become 0 (a
 /// clock went backwards; the test did not take negative time). Empty,
-/// non-numeric, infinite and NaN values give `nil` (unknown duration).
+/// non-numeric, infinite and NaN values give `nil` (unknown duration), and so
+/// do values over ``maxSeconds``: no clock measured them, and sums, millisecond
+/// conversions and JSON built from them would overflow.
 public enum DurationParser {
+  /// The longest duration taken as a measurement: 10^9 seconds, about 31 years.
+  public static let maxSeconds: Double = 1e9
+
   public static func seconds(_ raw: String?) -> Double? {
     guard var raw else { return nil }
     return raw.withUTF8 { seconds(bytes: $0) }
@@ -41,7 +46,10 @@ public enum DurationParser {
         break
       }
     }
-    if simple, digits > 0 { return Double(integer) / scale }
+    if simple, digits > 0 {
+      let value = Double(integer) / scale
+      return value <= maxSeconds ? value : nil
+    }
     return slowPath(bytes, start, end)
   }
 
@@ -59,7 +67,9 @@ public enum DurationParser {
         text[comma] = UInt8(ascii: ".")  // decimal comma
       }
     }
-    guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else { return nil }
+    guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite, value <= maxSeconds else {
+      return nil
+    }
     return max(0, value)
   }
 }

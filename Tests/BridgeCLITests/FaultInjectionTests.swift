@@ -1,0 +1,312 @@
+import BridgeTestSupport
+import Foundation
+import HTTPServer
+import Sandbox
+import Testing
+
+/// `testbridge report` and `flush` against a Testomat.io that fails: error statuses,
+/// answers slower than the timeout, dropped connections, a name that does not
+/// resolve, a spool that cannot be written, and testbridge killed mid-upload.
+///
+/// Every case is the real binary over real HTTP on 127.0.0.1 against the sandbox,
+/// and every case counts what the sandbox received: each result arrives exactly
+/// once in the run (a re-sent `rid` replaces itself), or the loss is reported.
+@Suite(.serialized) struct FaultInjectionTests {
+  typealias Sandbox = ReportEndToEndTests.Sandbox
+
+  /// Passing results, so the exit status shows what happened to the delivery (4), not the tests (1).
+  static let resultCount = 10
+
+  /// A folder with `passing.xml`: `resultCount` passing testcases.
+  static func passingReport() throws -> URL {
+    let directory = try ProjectPaths.temporaryDirectory("faults")
+    let testcases = (1...resultCount).map { "<testcase classname=\"faults\" name=\"test_\($0)\" time=\"0.01\"/>" }
+    let xml = "<testsuite name=\"faults\" tests=\"\(resultCount)\">\(testcases.joined())</testsuite>\n"
+    try Data(xml.utf8).write(to: directory.appendingPathComponent("passing.xml"))
+    return directory
+  }
+
+  /// Every result of the run arrived, none twice, and each `rid` was received at most `maxReceipts` times.
+  static func expectDeliveredOnce(_ run: SandboxRun?, maxReceipts: Int = 1, sourceLocation: SourceLocation = #_sourceLocation) {
+    guard let run else {
+      Issue.record("no run", sourceLocation: sourceLocation)
+      return
+    }
+    #expect(run.results.count == resultCount, sourceLocation: sourceLocation)
+    #expect(Set(run.results.compactMap(\.rid)).count == resultCount, sourceLocation: sourceLocation)
+    #expect(Set(run.results.compactMap(\.title)).count == resultCount, sourceLocation: sourceLocation)
+    #expect(run.ridCounts.count == resultCount, sourceLocation: sourceLocation)
+    #expect(run.ridCounts.values.allSatisfy { (1...maxReceipts).contains($0) }, "\(run.ridCounts)", sourceLocation: sourceLocation)
+    #expect(run.finished && run.finishCount == 1, sourceLocation: sourceLocation)
+  }
+
+  /// Results (by test title) waiting in the spool, counted from its batch files.
+  static func spooledTitles(in spool: URL) throws -> [String] {
+    var titles: [String] = []
+    for file in try FileManager.default.subpathsOfDirectory(atPath: spool.path) where file.hasSuffix(".json") {
+      guard file.split(separator: "/").last?.hasPrefix("batch-") == true else { continue }
+      let data = try Data(contentsOf: spool.appendingPathComponent(file))
+      let batch = try #require(JSONValue.parse(data)?.objectValue)
+      for test in batch["tests"]?.arrayValue ?? [] {
+        titles.append(test["title"]?.stringValue ?? "?")
+      }
+    }
+    return titles
+  }
+
+  /// Polls until `condition` holds (the sandbox finishes held requests on its own schedule).
+  static func eventually(_ condition: () async -> Bool, timeout: Duration = .seconds(15)) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if await condition() { return true }
+      try? await Task.sleep(for: .milliseconds(25))
+    }
+    return await condition()
+  }
+
+  // MARK: - Error statuses
+
+  @Test(arguments: [429, 500, 502, 503])
+  func transientErrorStatusesAreRetriedAndEveryResultArrivesOnce(status: Int) async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: status, times: 2, retryAfter: status == 429 ? 0 : nil),
+      SandboxFault(method: "PUT", pathPrefix: "/api/reporter/", status: status, times: 1),
+    ])
+    let output = try await sandbox.testbridge(["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path])
+    #expect(output.status == 0, "\(output.stderr)")
+    let state = await sandbox.server.emulator.state()
+    #expect(state.runs.count == 1)
+    Self.expectDeliveredOnce(state.runs.first)
+    #expect(state.requests.filter(\.fault).map(\.status) == [status, status, status])
+    #expect(state.faults.isEmpty)
+    #expect(!output.stderr.contains("kept in"))
+  }
+
+  @Test func persistentErrorsSpoolTheRestAndTheCloseAndFlushDeliversThemOnce() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    // The first batch goes through; every later upload and the close keep failing.
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 1),
+      SandboxFault(pathPrefix: "/api/reporter/", status: 500, times: 1_000),
+    ])
+    let report = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path])
+    #expect(report.status == 4, "\(report.stderr)")
+    #expect(report.stderr.contains("6 results were not delivered and are kept in"))
+    var run = try #require(await sandbox.server.emulator.state().runs.first)
+    #expect(run.results.count == 4)
+    #expect(!run.finished)
+    #expect(try Self.spooledTitles(in: sandbox.spool).count == 6)
+
+    await sandbox.server.emulator.setFaults([])
+    let flush = try await sandbox.testbridge(["flush"])
+    #expect(flush.status == 0, "\(flush.stderr)")
+    #expect(flush.stdout.contains("Delivered 6 results to run \(run.uid) and finished it"))
+    let state = await sandbox.server.emulator.state()
+    #expect(state.runs.count == 1)
+    run = try #require(state.runs.first)
+    Self.expectDeliveredOnce(run)
+    #expect(run.statusEvents == ["pass"])
+    #expect(try Self.spooledTitles(in: sandbox.spool).isEmpty)
+  }
+
+  // MARK: - Slow answers and dropped connections
+
+  @Test func answersSlowerThanTheTimeoutAreRetriedWithoutDoublingResults() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    // The sandbox holds the first upload for 2.5 s and then serves it anyway: the
+    // client gave up after 0.5 s and sent it again, so it may arrive twice.
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 1, delayMilliseconds: 2_500)
+    ])
+    let output = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      ["TESTOMATIO_REQUEST_TIMEOUT": "500"])
+    #expect(output.status == 0, "\(output.stderr)")
+    // Wait for the held request to be answered before counting.
+    #expect(await Self.eventually { await sandbox.server.emulator.state().requests.contains { $0.fault } })
+    let state = await sandbox.server.emulator.state()
+    #expect(state.runs.count == 1)
+    Self.expectDeliveredOnce(state.runs.first, maxReceipts: 2)
+    // The late copy lands after the run was closed: refused (409), or replaced by rid.
+    let faulted = state.requests.filter(\.fault)
+    let late = try #require(faulted.first)
+    #expect(late.status == 409 || late.status == 200, "\(late)")
+  }
+
+  @Test func connectionsDroppedWithoutAnAnswerAreRetriedWithoutDoublingResults() async throws {
+    // A short read timeout: when a kept-alive connection is dropped, libcurl sends the
+    // request again on a new connection but without its body, and the server waits for
+    // the body until its read timeout (then answers 408, which is retried).
+    let server = SandboxServer(
+      emulator: TestomatioEmulator(apiKey: ReportEndToEndTests.apiKey),
+      configuration: ServerConfiguration(readTimeout: .seconds(1)))
+    let sandbox = Sandbox(server: server, url: try await server.start(), spool: try ProjectPaths.temporaryDirectory("spool"))
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 3, dropConnection: true),
+      SandboxFault(method: "PUT", pathPrefix: "/api/reporter/", times: 1, dropConnection: true),
+    ])
+    let output = try await sandbox.testbridge(["report", "--batch-size", "3", reports.appendingPathComponent("passing.xml").path])
+    #expect(output.status == 0, "\(output.stderr)")
+    let state = await sandbox.server.emulator.state()
+    Self.expectDeliveredOnce(state.runs.first)
+    #expect(state.requests.filter(\.fault).map(\.status) == [0, 0, 0, 0])
+  }
+
+  // MARK: - Name resolution and the spool
+
+  @Test func unresolvableHostSpoolsEveryResultAndAFailedFlushKeepsThem() async throws {
+    let reports = try Self.passingReport()
+    let spool = try ProjectPaths.temporaryDirectory("spool")
+    defer {
+      try? FileManager.default.removeItem(at: reports)
+      try? FileManager.default.removeItem(at: spool)
+    }
+    // `.invalid` never resolves (RFC 6761), and fails without any network.
+    let environment = [
+      "TESTOMATIO": ReportEndToEndTests.apiKey, "TESTOMATIO_URL": "http://testomatio.invalid",
+      "TESTBRIDGE_SPOOL_DIR": spool.path, "TESTOMATIO_REQUEST_TIMEOUT": "3000",
+    ]
+    let report = try await ChildProcess.testbridgeAsync(
+      ["report", "--allow-insecure-http", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      environment: environment)
+    #expect(report.status == 4, "\(report.stderr)")
+    #expect(report.stderr.contains("\(Self.resultCount) results were not delivered and are kept in"))
+    #expect(!report.stderr.contains(ReportEndToEndTests.apiKey))
+    var titles = try Self.spooledTitles(in: spool)
+    #expect(titles.count == Self.resultCount && Set(titles).count == Self.resultCount)
+
+    let flush = try await ChildProcess.testbridgeAsync(["flush", "--allow-insecure-http"], environment: environment)
+    #expect(flush.status == 4, "\(flush.stderr)")
+    #expect(flush.stderr.contains("run flush again"))
+    titles = try Self.spooledTitles(in: spool)
+    #expect(titles.count == Self.resultCount && Set(titles).count == Self.resultCount)
+  }
+
+  /// Spool folders that cannot be created: under a regular file, and inside /proc.
+  static func unwritableSpools(_ scratch: URL) throws -> [String] {
+    let file = scratch.appendingPathComponent("not-a-folder")
+    try Data("x".utf8).write(to: file)
+    return [file.appendingPathComponent("spool").path, "/proc/testbridge-spool-\(UUID().uuidString.prefix(8))"]
+  }
+
+  @Test func aSpoolThatCannotBeWrittenLosesResultsLoudlyAndExits4() async throws {
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    for spool in try Self.unwritableSpools(reports) {
+      let sandbox = try await Sandbox.start()
+      await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: 503, times: 1_000)])
+      let output = try await sandbox.testbridge(
+        ["report", reports.appendingPathComponent("passing.xml").path],
+        ["TESTBRIDGE_SPOOL_DIR": spool, "TESTOMATIO_REQUEST_TIMEOUT": "2000"])
+      #expect(output.status == 4, "\(spool): \(output.stderr)")
+      #expect(output.stderr.contains("error: \(Self.resultCount) results could neither be delivered nor saved to the spool: they are lost"), "\(output.stderr)")
+      #expect(!output.stderr.contains("kept in"))
+      #expect(!FileManager.default.fileExists(atPath: spool))
+      let run = try #require(await sandbox.server.emulator.state().runs.first)
+      #expect(run.results.isEmpty)
+      // With no spool to hold it, the close is sent as usual: the run shows the tests'
+      // status but none of the lost results; exit 4 and the error line say so.
+      #expect(run.finished && run.statusEvents == ["pass"])
+      await sandbox.stop()
+    }
+  }
+
+  // MARK: - Killed mid-upload
+
+  /// Starts `report` (or `flush`) whose first upload the sandbox holds, and SIGKILLs it while held.
+  static func killDuringHeldUpload(
+    _ sandbox: Sandbox, _ arguments: [String], _ extra: [String: String] = [:], pathPrefix: String = "/api/reporter/"
+  ) async throws -> ProcessOutput {
+    await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: pathPrefix, times: 1, delayMilliseconds: 1_500)])
+    let child = try LongRunningChild.testbridge(arguments, environment: sandbox.environment(extra))
+    // The rule's use is taken when the request arrives, before the delay: the upload is in flight.
+    let held = await eventually { await sandbox.server.emulator.state().faults.isEmpty }
+    child.signal(SIGKILL)
+    let output = await child.wait()
+    #expect(held, "the upload never started: \(output.stderr)")
+    #expect(output.status == SIGKILL || output.status == 128 + SIGKILL, "\(output.status)")
+    // The held request is served after the kill; let it land before going on.
+    #expect(await eventually { await sandbox.server.emulator.state().requests.contains { $0.fault } })
+    return output
+  }
+
+  @Test func killedMidUploadIntoAnAdoptedRunThenReportedAgainDeliversEachResultOnce() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    let path = reports.appendingPathComponent("passing.xml").path
+    let start = try await sandbox.testbridge(["start", "--title", "CI job"])
+    let uid = try #require(start.stdout.split(separator: "\n").last.map(String.init))
+    _ = try await Self.killDuringHeldUpload(sandbox, ["report", "--batch-size", "4", path], ["TESTOMATIO_RUN": uid])
+    var run = try #require(await sandbox.server.emulator.state().run(uid))
+    #expect(!run.finished)
+    #expect(run.results.count <= 4)
+
+    let again = try await sandbox.testbridge(["report", "--batch-size", "4", path], ["TESTOMATIO_RUN": uid])
+    #expect(again.status == 0, "\(again.stderr)")
+    let state = await sandbox.server.emulator.state()
+    #expect(state.runs.count == 1)
+    run = try #require(state.run(uid))
+    // The batch that was in flight when testbridge died was sent again: replaced, not added.
+    Self.expectDeliveredOnce(run, maxReceipts: 2)
+    #expect(try Self.spooledTitles(in: sandbox.spool).isEmpty)
+  }
+
+  @Test func killedMidUploadWithoutARunIdThenReportedAgainGivesOneCompleteRun() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    let path = reports.appendingPathComponent("passing.xml").path
+    _ = try await Self.killDuringHeldUpload(sandbox, ["report", "--batch-size", "4", path])
+    let again = try await sandbox.testbridge(["report", "--batch-size", "4", path])
+    #expect(again.status == 0, "\(again.stderr)")
+    let state = await sandbox.server.emulator.state()
+    // Nothing links the two invocations: the killed one left an open, partial run
+    // (nothing was spooled, the reports are still on disk), the second is complete.
+    #expect(state.runs.count == 2)
+    let killed = try #require(state.runs.first)
+    #expect(!killed.finished && killed.results.count <= 4)
+    Self.expectDeliveredOnce(state.runs.last)
+  }
+
+  @Test func killedMidFlushThenFlushedAgainDeliversEachResultOnce() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    // Spool everything: uploads fail; the run itself was created.
+    await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: 503, times: 1_000)])
+    let report = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      ["TESTOMATIO_REQUEST_TIMEOUT": "2000"])
+    #expect(report.status == 4, "\(report.stderr)")
+    #expect(try Self.spooledTitles(in: sandbox.spool).count == Self.resultCount)
+
+    _ = try await Self.killDuringHeldUpload(sandbox, ["flush"])
+    // The spool is intact: at worst the held batch is still there and is sent again.
+    let left = try Self.spooledTitles(in: sandbox.spool)
+    #expect(left.count == Self.resultCount, "a batch file is removed only after its upload returned")
+    let flush = try await sandbox.testbridge(["flush"])
+    #expect(flush.status == 0, "\(flush.stderr)")
+    let state = await sandbox.server.emulator.state()
+    #expect(state.runs.count == 1)
+    Self.expectDeliveredOnce(state.runs.first, maxReceipts: 2)
+    #expect(try Self.spooledTitles(in: sandbox.spool).isEmpty)
+  }
+}

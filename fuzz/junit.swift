@@ -1,0 +1,70 @@
+// libFuzzer target: the streaming JUnit engine (libxml2 SAX2 push parser + ReportBuilder),
+// and what `parse` and `report` do with its results.
+//
+// Every input is read twice, with the default limits and with tiny ones (so the
+// caps, markers and the depth limit are reached by small inputs). Whatever was
+// read must summarise, and encode as Testomat.io results (a batch that cannot be
+// encoded can be neither sent nor spooled). When a report reads without error,
+// the merged JUnit document written from its testcases must read back without
+// error and give the same totals (the writer's promise).
+import BridgeCore
+import Foundation
+import JUnit
+import Testomatio
+@testable import BridgeCLI
+
+private let config = TestomatioConfig(apiKey: "tstmt_fuzz")
+
+private let tinyLimits = JUnitOptions(
+  limits: JUnitLimits(maxOutputBytes: 16, maxResultTextBytes: 16, maxMessageCharacters: 8, maxDepth: 6),
+  workspace: "/work/app")
+
+private func read(_ bytes: UnsafeBufferPointer<UInt8>, options: JUnitOptions) -> ParsedReport {
+  let report = JUnitParser.parse(bytes: bytes, path: "fuzz.xml", options: options)
+  let synthetic = report.testcases.count { $0.isSuiteLevel }
+  // The streaming count and the collected testcases must agree.
+  let counted = JUnitParser.parse(bytes: bytes, path: "fuzz.xml", options: options) { _ in }
+  guard counted.testcaseCount == report.testcases.count - synthetic, counted.error == report.error else {
+    fatalError("streaming and collecting reads disagree: \(counted.testcaseCount) vs \(report.testcases.count - synthetic)")
+  }
+  return report
+}
+
+private func totals(_ testcases: [TestCaseResult]) -> RunTotals {
+  var totals = RunTotals(tests: LogicalTest.group(testcases))
+  totals.duration = 0
+  return totals
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  let bytes = UnsafeBufferPointer(start: data, count: size)
+  for options in [JUnitOptions(workspace: "/work/app"), tinyLimits] {
+    let report = read(bytes, options: options)
+    let tests = LogicalTest.group(report.testcases)
+    _ = SummaryRenderer.duration(RunTotals(tests: tests).duration)
+    let batch = BatchBody(tests: tests.map { Payloads.result($0, config: config) }, batchIndex: 1)
+    do {
+      _ = try JSONEncoder().encode(batch)
+    } catch {
+      fatalError("results that cannot be encoded would be lost: \(error)")
+    }
+    guard report.error == nil else { continue }
+    var merged = ""
+    JUnitWriter().write(report.testcases, to: &merged)
+    // The writer wraps everything in <testsuites> and a rerun's text in <stackTrace>:
+    // up to two levels deeper than the report it came from.
+    var rereading = JUnitOptions()
+    rereading.limits.maxDepth = options.limits.maxDepth + 2
+    let again = JUnitParser.parse(bytes: Array(merged.utf8), path: "merged.xml", options: rereading)
+    guard again.error == nil else {
+      fatalError("the merged JUnit of a readable report does not read back: \(again.error!)\n\(merged)")
+    }
+    let before = totals(report.testcases)
+    let after = totals(again.testcases)
+    guard before == after else {
+      fatalError("totals changed through the writer: \(before) -> \(after)\n\(merged)")
+    }
+  }
+  return 0
+}
