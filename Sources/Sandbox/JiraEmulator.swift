@@ -26,7 +26,12 @@ import HTTPServer
 /// `ADD_COMMENTS`); reads need `BROWSE_PROJECTS`. Errors use Jira's
 /// `{"errorMessages": [...], "errors": {...}}` shape. Control routes under `/_sandbox/jira/`:
 /// `GET state`, `POST reset`, `POST seed`, `GET|POST|DELETE faults` (same rules as the
-/// Testomat.io emulator's faults; a 429 also carries `RateLimit-Reason: jira-burst-based`).
+/// Testomat.io emulator's faults; a 429 also carries `RateLimit-Reason: jira-burst-based`),
+/// `POST rate-limits` (`{"enabled": false}` lifts the enforced limits).
+///
+/// Jira Cloud's burst and per-issue write limits are enforced (``JiraRateLimiter``): a request
+/// over them is answered 429 with `Retry-After` and `RateLimit-Reason`, and recorded in
+/// ``JiraSandboxState/rateLimited``.
 public actor JiraEmulator {
   /// The Cloud account email basic auth must carry.
   public let email: String
@@ -44,6 +49,8 @@ public actor JiraEmulator {
   private var requestLog: [JiraSandboxRequestRecord] = []
   private var refused: [JiraSandboxRefusal] = []
   private var faults: [SandboxFault] = []
+  private var rateLimiter = JiraRateLimiter()
+  private var rateLimited: [JiraSandboxRefusal] = []
   private var nextID = 10_000
 
   /// The project permissions the emulator knows.
@@ -67,7 +74,8 @@ public actor JiraEmulator {
   public func state() -> JiraSandboxState {
     JiraSandboxState(
       projects: projects, issues: sortedIssues().map(\.snapshot), requests: requestLog, refused: refused,
-      faults: faults.filter { $0.times > 0 }, permissions: permissions.sorted(), maxResults: maxResults)
+      faults: faults.filter { $0.times > 0 }, permissions: permissions.sorted(), maxResults: maxResults,
+      rateLimitsEnabled: rateLimiter.enabled, rateLimited: rateLimited)
   }
 
   /// Forgets projects, issues, logs and faults; restores all permissions and the page size of 50.
@@ -78,6 +86,8 @@ public actor JiraEmulator {
     maxResults = 50
     requestLog = []
     refused = []
+    rateLimiter = JiraRateLimiter()
+    rateLimited = []
     faults = []
   }
 
@@ -126,6 +136,12 @@ public actor JiraEmulator {
   /// Sets the largest page `search`, `search/jql` and `comment` return (at least 1).
   public func setMaxResults(_ value: Int) {
     maxResults = max(1, value)
+  }
+
+  /// Turns the enforcement of Jira Cloud's rate limits (``JiraRateLimiter``) on or off; on by
+  /// default and after `reset`.
+  public func setRateLimits(enabled: Bool) {
+    rateLimiter.enabled = enabled
   }
 
   /// Replaces the fault rules; they apply in order to matching Jira API requests.
@@ -221,6 +237,18 @@ public actor JiraEmulator {
       // answers that header with an authentication challenge and the request then waits for a
       // credential until it times out, instead of returning the 401.
       return Self.jiraError(401, [detail])
+    }
+
+    // 4. Jira Cloud's burst and per-issue write limits.
+    if let refusal = rateLimiter.admit(
+      method: request.method, operation: operation, at: ProcessInfo.processInfo.systemUptime)
+    {
+      rateLimited.append(JiraSandboxRefusal(method: request.method, path: request.path, reason: refusal.reason))
+      log(request, auth: auth, status: 429, fault: false, refused: false)
+      var headers = HTTPHeaders()
+      headers["Retry-After"] = String(refusal.retryAfter)
+      headers["RateLimit-Reason"] = refusal.reason
+      return Self.jiraError(429, ["Rate limit exceeded."], headers: headers)
     }
 
     let context = Context(
@@ -855,6 +883,12 @@ public actor JiraEmulator {
     case ("DELETE", ["faults"]):
       faults = []
       return ServerResponse.json(JSONValue.object(["rules": .integer(0)]))
+    case ("POST", ["rate-limits"]):
+      guard let enabled = JSONValue.parse(request.body)?.objectValue?["enabled"], case .bool(let value) = enabled else {
+        return TestomatioEmulator.message("rate-limits body must be {\"enabled\": true|false}", status: 422)
+      }
+      rateLimiter.enabled = value
+      return ServerResponse.json(JSONValue.object(["enabled": .bool(value)]))
     default:
       return TestomatioEmulator.message("no sandbox route matches '\(request.method) \(request.path)'", status: 404)
     }

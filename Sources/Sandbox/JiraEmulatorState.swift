@@ -16,10 +16,16 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
   public var permissions: [String]
   /// The largest page the search and comment routes return.
   public var maxResults: Int
+  /// Whether Jira Cloud's rate limits are enforced.
+  public var rateLimitsEnabled: Bool
+  /// Requests answered 429 for going over a rate limit, in arrival order (`reason` is the
+  /// `RateLimit-Reason` sent).
+  public var rateLimited: [JiraSandboxRefusal]
 
   public init(
     projects: [JiraSandboxProject] = [], issues: [JiraSandboxIssue] = [], requests: [JiraSandboxRequestRecord] = [],
-    refused: [JiraSandboxRefusal] = [], faults: [SandboxFault] = [], permissions: [String] = [], maxResults: Int = 50
+    refused: [JiraSandboxRefusal] = [], faults: [SandboxFault] = [], permissions: [String] = [], maxResults: Int = 50,
+    rateLimitsEnabled: Bool = true, rateLimited: [JiraSandboxRefusal] = []
   ) {
     self.projects = projects
     self.issues = issues
@@ -28,6 +34,8 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
     self.faults = faults
     self.permissions = permissions
     self.maxResults = maxResults
+    self.rateLimitsEnabled = rateLimitsEnabled
+    self.rateLimited = rateLimited
   }
 
   /// The issue with `key`, or nil.
@@ -38,6 +46,8 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
   enum CodingKeys: String, CodingKey {
     case projects, issues, requests, refused, faults, permissions
     case maxResults = "max_results"
+    case rateLimitsEnabled = "rate_limits_enabled"
+    case rateLimited = "rate_limited"
   }
 }
 

@@ -42,8 +42,9 @@ struct JiraIssueResult: Sendable {
 /// its global id), the `testbridge.runs` property (read, recorded, written) and, with
 /// `--jira-comment`, the comment (found by its marker and edited, or added). That is at most
 /// three writes per issue per run, far below Jira's per-issue limits (20 writes per 2 s, 100
-/// per 30 s); at most ``concurrency`` issues are worked on at once, and a 429 is retried after
-/// its `Retry-After` by the transport.
+/// per 30 s); at most ``concurrency`` issues are worked on at once, the client's transport paces
+/// requests below Jira's burst limits (``JiraPacingTransport``), and a 429 is retried after its
+/// `Retry-After`.
 struct JiraIssueWriter: Sendable {
   /// Issues (and `test_grep` calls) in flight at once.
   static let concurrency = 4

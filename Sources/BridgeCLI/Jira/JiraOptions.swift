@@ -168,7 +168,8 @@ struct JiraSettings: Sendable {
 }
 
 /// The composition root for Jira HTTP: the real transport with retries (429 `Retry-After`
-/// honoured) and the audit log, or a dry-run recorder that answers reads with empty results.
+/// honoured), pacing under Jira's rate limits (``JiraPacingTransport``) and the audit log, or a
+/// dry-run recorder that answers reads with empty results.
 /// Either way every request goes through the client's least-privilege guard.
 struct JiraServices: Sendable {
   let client: JiraClient
@@ -188,7 +189,8 @@ struct JiraServices: Sendable {
     let observer = try HTTPServices.auditObserver(arguments, context: context)
     let base = URLSessionTransport(allowInsecureHTTP: arguments.flag("allow-insecure-http"))
     let transport = RetryingTransport(base: base, policy: RetryPolicy(), sleeper: TaskSleeper(), observer: observer)
-    client = JiraClient(config: config, transport: transport, level: level, timeout: timeout)
+    // Paced below Jira's burst and per-issue limits, so a run over many issues is not throttled.
+    client = JiraClient(config: config, transport: JiraPacingTransport(base: transport), level: level, timeout: timeout)
   }
 
   /// Prints the Jira requests a dry run collected.
