@@ -86,19 +86,38 @@ public struct JiraRateBudget: Sendable {
   public let limits: JiraRateLimits
   private var nextDueByEndpoint: [String: Double] = [:]
   private var issueWrites: [String: [Double]] = [:]
+  private var issueHolds: [String: Double] = [:]
+  private var globalHold = -Double.infinity
 
   public init(limits: JiraRateLimits = .testbridgeDefault) {
     self.limits = limits
   }
 
-  /// Reserves a slot for a request of `key` wanted at `now` (seconds on any monotonic scale)
-  /// and returns how long to wait before sending it: 0 when it may go at once. Reservations
-  /// are made in call order, so concurrent callers are spaced rather than all woken at once.
-  public mutating func reserve(_ key: JiraRateKey, at now: Double) -> Double {
-    var sendAt = now
-    if let writtenIssue = key.writtenIssue {
-      sendAt = max(sendAt, earliestIssueWrite(writtenIssue, at: now))
+  /// What ``reserve(_:at:)`` decided.
+  public struct Wait: Sendable, Hashable {
+    /// Seconds to wait.
+    public var seconds: Double
+    /// True when a slot was taken: send after the wait. False when a hold or an issue's write
+    /// window keeps the request back: wait, then ask again (so a held request does not keep
+    /// its endpoint's place in the queue from the others).
+    public var reserved: Bool
+
+    public init(seconds: Double, reserved: Bool) {
+      self.seconds = seconds
+      self.reserved = reserved
     }
+  }
+
+  /// Decides when a request of `key` wanted at `now` (seconds on any monotonic scale) may go.
+  /// Endpoint slots are handed out in call order, so concurrent callers are spaced rather than
+  /// all woken at once.
+  public mutating func reserve(_ key: JiraRateKey, at now: Double) -> Wait {
+    var free = max(now, globalHold)
+    if let writtenIssue = key.writtenIssue {
+      free = max(free, issueHolds[writtenIssue] ?? free, earliestIssueWrite(writtenIssue, at: free))
+    }
+    if free > now { return Wait(seconds: free - now, reserved: false) }
+    var sendAt = now
     if let rate = limits.requestsPerSecond[key.method], rate > 0 {
       // A token bucket as a generic cell rate algorithm: `nextDue` is when the bucket would
       // be empty again; a request may go up to `burst - 1` intervals ahead of it.
@@ -115,7 +134,43 @@ public struct JiraRateBudget: Sendable {
       times.append(sendAt)
       issueWrites[writtenIssue] = times
     }
-    return sendAt - now
+    return Wait(seconds: sendAt - now, reserved: true)
+  }
+
+  /// When a request of `key` wanted at `now` would go, asking again after each hold: the
+  /// schedule ``JiraPacingTransport`` follows, for planning and tests.
+  public mutating func sendTime(_ key: JiraRateKey, wantedAt now: Double) -> Double {
+    var time = now
+    while true {
+      let wait = reserve(key, at: time)
+      time += wait.seconds
+      if wait.reserved { return time }
+    }
+  }
+
+  /// Jira answered a request of `key` 429 (or 503) asking for `seconds` of quiet: holds back
+  /// what the reason names, as Atlassian advises. `jira-per-issue-on-write` holds writes on
+  /// that issue; the quota reasons (`jira-quota-global-based`, `jira-quota-tenant-based`) hold
+  /// every request; anything else (`jira-burst-based`, no reason) holds that endpoint.
+  public mutating func hold(_ key: JiraRateKey, reason: String?, seconds: Double, at now: Double) {
+    guard seconds > 0 else { return }
+    let until = now + seconds
+    switch reason?.lowercased() {
+    case "jira-per-issue-on-write" where key.writtenIssue != nil:
+      let issue = key.writtenIssue ?? ""
+      issueHolds[issue] = max(issueHolds[issue] ?? until, until)
+    case "jira-quota-global-based", "jira-quota-tenant-based":
+      globalHold = max(globalHold, until)
+    default:
+      guard let rate = limits.requestsPerSecond[key.method], rate > 0 else {
+        globalHold = max(globalHold, until)
+        return
+      }
+      // The next request on the endpoint may go at `until`; the bucket then refills from empty.
+      let name = "\(key.method.rawValue) \(key.endpoint)"
+      let tolerance = (max(limits.burst, 1) - 1) / rate
+      nextDueByEndpoint[name] = max(nextDueByEndpoint[name] ?? until, until + tolerance)
+    }
   }
 
   /// The first moment, not before `now` nor before the issue's last reserved write, at which a
@@ -145,7 +200,9 @@ public struct JiraRateBudget: Sendable {
 
 /// Keeps Jira traffic inside ``JiraRateLimits`` by waiting before each request as
 /// ``JiraRateBudget`` says, so a run touching a thousand issues paces itself instead of
-/// collecting 429s. Sits inside the guard: `GuardedJiraTransport(base: JiraPacingTransport(base: RetryingTransport(…)))`.
+/// collecting 429s; a 429 (or 503) that still comes holds back what its `RateLimit-Reason`
+/// names for its `Retry-After`. Sits under the retries, so each attempt is paced:
+/// `GuardedJiraTransport(base: RetryingTransport(base: JiraPacingTransport(base: URLSessionTransport())))`.
 public final class JiraPacingTransport: HTTPTransport, Sendable {
   public let base: any HTTPTransport
   private let budget: Mutex<JiraRateBudget>
@@ -165,15 +222,32 @@ public final class JiraPacingTransport: HTTPTransport, Sendable {
 
   public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
     let key = JiraRateKey(method: request.method, path: request.url.path)
-    let now = clock()
-    let delay = budget.withLock { $0.reserve(key, at: now) }
-    if delay > 0 {
-      do {
-        try await sleeper.sleep(for: delay)
-      } catch {
-        throw HTTPError(.cancelled, request: request)
+    while true {
+      let now = clock()
+      let wait = budget.withLock { $0.reserve(key, at: now) }
+      if wait.seconds > 0 {
+        do {
+          try await sleeper.sleep(for: wait.seconds)
+        } catch {
+          throw HTTPError(.cancelled, request: request)
+        }
       }
+      if wait.reserved { break }
     }
-    return try await base.send(request)
+    let response = try await base.send(request)
+    if response.status == 429 || response.status == 503, let seconds = Self.quietSeconds(response) {
+      let reason = response.header("RateLimit-Reason")
+      let answeredAt = clock()
+      budget.withLock { $0.hold(key, reason: reason, seconds: seconds, at: answeredAt) }
+    }
+    return response
+  }
+
+  /// The response's `Retry-After` in seconds, cut like the retries cut it so one absurd header
+  /// cannot stall the run; nil without one.
+  static func quietSeconds(_ response: HTTPResponse) -> Double? {
+    let policy = RetryPolicy()
+    guard let value = response.header("Retry-After"), let seconds = policy.retryAfterSeconds(value) else { return nil }
+    return min(seconds, policy.maxRetryAfter)
   }
 }

@@ -2,6 +2,7 @@ import BridgeHTTP
 import BridgeTestSupport
 import Foundation
 import Jira
+import Synchronization
 @testable import Sandbox
 import Testing
 
@@ -26,14 +27,14 @@ import Testing
     let key = JiraRateKey(method: .PUT, path: "/rest/api/3/issue/ABC-1/properties/p")
     // 100 PUTs on different issues wanted at the same instant.
     let sendTimes = (1...100).map { number in
-      budget.reserve(JiraRateKey(method: .PUT, path: "/rest/api/3/issue/ABC-\(number)/properties/p"), at: 0)
+      budget.sendTime(JiraRateKey(method: .PUT, path: "/rest/api/3/issue/ABC-\(number)/properties/p"), wantedAt: 0)
     }
     #expect(sendTimes.prefix(5).allSatisfy { $0 == 0 }, "a bucket of 5 goes at once")
     #expect(sendTimes == sendTimes.sorted(), "reservations keep call order")
     #expect(abs(sendTimes[99] - 95.0 / 40) < 1e-9, "then one every 1/40 s")
     // Another endpoint has its own bucket; the same endpoint later waits behind the queue.
-    #expect(budget.reserve(JiraRateKey(method: .POST, path: "/rest/api/3/issue/ABC-1/remotelink"), at: 0) == 0)
-    #expect(abs(budget.reserve(key, at: 1) - (96.0 / 40 - 1)) < 1e-9)
+    #expect(budget.sendTime(JiraRateKey(method: .POST, path: "/rest/api/3/issue/ABC-1/remotelink"), wantedAt: 0) == 0)
+    #expect(abs(budget.sendTime(key, wantedAt: 1) - 96.0 / 40) < 1e-9)
   }
 
   @Test func writesOnOneIssueKeepHalfOfJirasWindows() {
@@ -41,7 +42,7 @@ import Testing
     let endpoints = ["properties/a", "properties/b", "remotelink", "comment"]
     // 120 writes on one issue, all wanted at once, spread over endpoints.
     let times = (0..<120).map { index in
-      budget.reserve(JiraRateKey(method: .POST, path: "/rest/api/3/issue/ABC-1/\(endpoints[index % 4])"), at: 0)
+      budget.sendTime(JiraRateKey(method: .POST, path: "/rest/api/3/issue/ABC-1/\(endpoints[index % 4])"), wantedAt: 0)
     }
     for start in times {
       #expect(times.filter { $0 >= start && $0 < start + 2 }.count <= 10)
@@ -62,8 +63,8 @@ import Testing
         ("PUT", ["issue", issue, "properties", "testbridge.runs"]),
       ] {
         let path = "/rest/api/3/" + operation.joined(separator: "/")
-        let time = budget.reserve(JiraRateKey(method: HTTPMethod(rawValue: method)!, path: path), at: Double(number) / 1000)
-        schedule.append((Double(number) / 1000 + time, method, operation))
+        let key = JiraRateKey(method: HTTPMethod(rawValue: method) ?? .GET, path: path)
+        schedule.append((budget.sendTime(key, wantedAt: Double(number) / 1000), method, operation))
       }
     }
     var limiter = JiraRateLimiter()
@@ -75,6 +76,63 @@ import Testing
     var unpaced = JiraRateLimiter()
     let burst = schedule.filter { unpaced.admit(method: $0.method, operation: $0.operation, at: 1) != nil }
     #expect(!burst.isEmpty, "without pacing, Jira's burst limit is reached")
+  }
+
+  @Test func aRateLimitReasonHoldsBackWhatItNames() {
+    let writeOne = JiraRateKey(method: .PUT, path: "/rest/api/3/issue/ABC-1/properties/p")
+    let writeTwo = JiraRateKey(method: .PUT, path: "/rest/api/3/issue/ABC-2/properties/p")
+    let readOne = JiraRateKey(method: .GET, path: "/rest/api/3/issue/ABC-1/properties/p")
+    let search = JiraRateKey(method: .GET, path: "/rest/api/3/search/jql")
+
+    var perIssue = JiraRateBudget()
+    perIssue.hold(writeOne, reason: "jira-per-issue-on-write", seconds: 3, at: 10)
+    #expect(perIssue.reserve(writeOne, at: 10) == .init(seconds: 3, reserved: false), "writes on that issue wait")
+    #expect(perIssue.sendTime(writeTwo, wantedAt: 10) == 10, "other issues go on: the held write keeps no place")
+    #expect(perIssue.sendTime(readOne, wantedAt: 10) == 10, "reads go on")
+    #expect(perIssue.sendTime(writeOne, wantedAt: 10) == 13)
+
+    var quota = JiraRateBudget()
+    quota.hold(search, reason: "jira-quota-tenant-based", seconds: 60, at: 0)
+    #expect(quota.sendTime(writeTwo, wantedAt: 1) == 60, "a quota pauses everything")
+    #expect(quota.sendTime(readOne, wantedAt: 1) == 60)
+
+    var burst = JiraRateBudget()
+    burst.hold(writeOne, reason: "jira-burst-based", seconds: 2, at: 0)
+    #expect(burst.sendTime(writeTwo, wantedAt: 0) == 2, "the endpoint waits, whatever the issue")
+    #expect(burst.sendTime(search, wantedAt: 0) == 0, "other endpoints go on")
+  }
+
+  /// A clock that moves only when the code under test sleeps.
+  final class SleepingClock: Sleeper, Sendable {
+    private let state = Mutex<(now: Double, delays: [Double])>((100, []))
+    var now: Double { state.withLock { $0.now } }
+    var delays: [Double] { state.withLock { $0.delays } }
+
+    func sleep(for seconds: Double) async throws {
+      state.withLock {
+        $0.now += seconds
+        $0.delays.append(seconds)
+      }
+    }
+  }
+
+  /// The transport reads `Retry-After` and `RateLimit-Reason` of the answers it passes on.
+  @Test func thePacingTransportHoldsAnIssueAfterAPerIssue429() async throws {
+    let stub = StubTransport([
+      .status(429, headers: ["Retry-After": "4", "RateLimit-Reason": "jira-per-issue-on-write"]),
+      .status(200), .status(200),
+    ])
+    let clock = SleepingClock()
+    let pacer = JiraPacingTransport(base: stub, sleeper: clock, clock: { clock.now })
+    func put(_ issue: String) throws -> HTTPRequest {
+      HTTPRequest(method: .PUT, url: try #require(URL(string: "https://jira.example/rest/api/3/issue/\(issue)/properties/p")))
+    }
+    #expect(try await pacer.send(try put("ABC-1")).status == 429)
+    #expect(try await pacer.send(try put("ABC-2")).status == 200)
+    #expect(clock.delays.isEmpty, "another issue goes at once")
+    #expect(try await pacer.send(try put("ABC-1")).status == 200)
+    #expect(clock.delays == [4], "the next write on ABC-1 waited out the Retry-After")
+    #expect(clock.now == 104)
   }
 
   @Test func theEmulatorRefusesOverTheBurstLimit() {

@@ -188,9 +188,10 @@ struct JiraServices: Sendable {
     dryRun = nil
     let observer = try HTTPServices.auditObserver(arguments, context: context)
     let base = URLSessionTransport(allowInsecureHTTP: arguments.flag("allow-insecure-http"))
-    let transport = RetryingTransport(base: base, policy: RetryPolicy(), sleeper: TaskSleeper(), observer: observer)
-    // Paced below Jira's burst and per-issue limits, so a run over many issues is not throttled.
-    client = JiraClient(config: config, transport: JiraPacingTransport(base: transport), level: level, timeout: timeout)
+    // Every attempt, retries included, is paced below Jira's burst and per-issue limits.
+    let paced = JiraPacingTransport(base: base)
+    let transport = RetryingTransport(base: paced, policy: RetryPolicy(), sleeper: TaskSleeper(), observer: observer)
+    client = JiraClient(config: config, transport: transport, level: level, timeout: timeout)
   }
 
   /// Prints the Jira requests a dry run collected.
