@@ -106,6 +106,14 @@ import Trigger
     }
   }
 
+  @Test func theExampleConfigIsValid() throws {
+    let url = ProjectPaths.packageRoot.appendingPathComponent("ci-examples/testbridge.json")
+    let config = try ProjectConfig.parse(try Data(contentsOf: url), path: "ci-examples/testbridge.json")
+    #expect(config.profiles.map(\.name) == ["shop", "payments"])
+    #expect(config.profiles.compactMap(\.ci?.provider) == ["github", "gitlab"])
+    #expect(try config.route(jiraKeys: ["CART-3"]).name == "shop")
+  }
+
   @Test func webhookRoutesFollowTheIssuesProject() {
     let shop = WebhookTarget(
       name: "shop", linkedTests: NoLinkedTests(), scheduler: NoScheduler(), dispatchers: [], defaultCI: .github)
