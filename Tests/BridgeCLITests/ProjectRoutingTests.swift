@@ -334,6 +334,13 @@ import Trigger
 
     serve.signal(SIGTERM)
     let output = await serve.wait()
+    var withoutToken = world.environment
+    withoutToken["GITLAB_TRIGGER_TOKEN_PAY"] = nil
+    let refused = try await ChildProcess.testbridgeAsync(
+      ["serve", "--listen", "127.0.0.1:0", "--config", "testbridge.json"], environment: withoutToken,
+      directory: world.directory)
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("profile 'payments' of testbridge.json: GITLAB_TRIGGER_TOKEN_PAY is not set"))
     #expect(output.status == 0)
     #expect(output.stderr.contains("SHOP, CART -> shop; PAY -> payments"))
     #expect(output.stderr.contains("profile=payments"))

@@ -88,6 +88,12 @@ struct ServeCommand: Command {
         var byProject: [String: WebhookTarget] = [:]
         var summary: [String] = []
         for profile in pending.config.profiles {
+          let unset = ProjectConfig.unsetSecretVariables(profile, environment: context.environment)
+          guard unset.isEmpty else {
+            throw CLIError(
+              "profile '\(profile.name)' of \(pending.path): \(unset.joined(separator: " and ")) "
+                + "\(unset.count == 1 ? "is" : "are") not set (the profile names \(unset.count == 1 ? "it" : "them") for its secrets)")
+          }
           let (profileArguments, profileContext) = try pending.applying(profile, context: context)
           let target: (target: WebhookTarget, secrets: [String])
           do {

@@ -204,6 +204,12 @@ struct ProjectConfig: Sendable, Hashable {
     return profiles.first { $0.jiraProjects.contains(project) } ?? (profiles.count == 1 ? profiles[0] : nil)
   }
 
+  /// The variables `profile` names for its secrets that are unset or empty in `environment`,
+  /// so an error can name the variable the user chose rather than the standard one.
+  static func unsetSecretVariables(_ profile: Profile, environment: [String: String]) -> [String] {
+    [profile.apiKeyEnv, profile.ci?.tokenEnv].compactMap { $0 }.filter { (environment[$0] ?? "").isEmpty }
+  }
+
   /// The name of the profile results go to when none of their Jira keys picks one.
   static let defaultProfileName = "default"
 
@@ -299,7 +305,7 @@ struct ProjectConfig: Sendable, Hashable {
   }
 
   /// The Jira project a command line names: its scope flags (`trace`), `--jira KEY`
-  /// (`linked-tests`) or `--filter testomatio:jira=KEY` (`run`).
+  /// (`linked-tests`, and the issue a run is linked to) or `--filter testomatio:jira=KEY` (`run`).
   static func jiraProject(_ arguments: ParsedArguments) -> String? {
     if let project = arguments.value("jira-project")?.trimmingCharacters(in: .whitespaces), !project.isEmpty {
       return project
