@@ -63,10 +63,16 @@ public enum BridgeCLI {
     do {
       parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: context.environment)
       // A profile of --config replaces the standard variables; the line is then read again.
-      if !parsed.helpRequested, spec.options.contains(where: { $0.long == "config" && $0.environment == ["TESTBRIDGE_CONFIG"] }),
-        let environment = try profileEnvironment(parsed, command: spec.name, context: context) {
-        context.environment = environment
-        parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: environment)
+      if !parsed.helpRequested, spec.options.contains(where: { $0.long == "config" && $0.environment == ["TESTBRIDGE_CONFIG"] }) {
+        switch try profileChoice(parsed, commandLine: Array(arguments.dropFirst()), spec: spec, context: context) {
+        case .none:
+          break
+        case .chosen(let environment):
+          context.environment = environment
+          parsed = try ArgumentParser.parse(Array(arguments.dropFirst()), spec: spec, environment: environment)
+        case .pending(let pending):
+          context.pendingProfile = pending
+        }
       }
     } catch {
       context.stderr.write("Error: \(error.message)\n\(HelpFormatter.usage(for: spec))\n  See 'testbridge \(spec.name) --help'.\n")

@@ -8,6 +8,9 @@ public struct CommandContext: Sendable {
   public var stderr: any TextSink
   /// True when stdout is a terminal (progress and colour are for people only).
   public var stdoutIsTerminal: Bool
+  /// Set when `--config` has several profiles and the command chooses one itself (from its
+  /// results, or per webhook).
+  var pendingProfile: PendingProfile?
 
   public init(
     environment: [String: String], workingDirectory: String, stdout: any TextSink, stderr: any TextSink,

@@ -12,7 +12,8 @@ import HTTPServer
 /// 1. authentication (``WebhookAuthenticator``): 401 `unauthenticated`;
 /// 2. replay check on `X-Atlassian-Webhook-Identifier` (``DeliveryLog``): 200 `duplicate`;
 /// 3. parsing (``JiraWebhookEvent``): 400 `invalid`;
-/// 4. rules (``TriggerRules``): 200 `ignored` with the reason, also when no test is linked;
+/// 4. routing (``WebhookRoutes``) by the issue's Jira project: 200 `ignored` when no target owns it;
+///    rules (``TriggerRules``): 200 `ignored` with the reason, also when no test is linked;
 /// 5. linked tests from Testomat.io: 502 `testomatio_failed`, nothing created;
 /// 6. the Testomat.io run, created with `jira_id` and the rule's title: 502 `testomatio_failed`;
 /// 7. the CI dispatch: 202 `accepted` with `run`, `run_url`, `tests` and `ci`; if CI refuses,
@@ -30,17 +31,13 @@ public struct WebhookHandler: Sendable {
   public let authenticator: WebhookAuthenticator
   public let deliveryLog: DeliveryLog
   public let rules: TriggerRules
-  public let linkedTests: any LinkedTestsSource
-  public let scheduler: any RunScheduler
-  /// The dispatcher of each CI kind that is configured.
-  public let dispatchers: [CIKind: any CIDispatcher]
-  /// The CI of rules that name none.
-  public let defaultCI: CIKind
-  /// Passed to CI as `testomatio_url`.
-  public let testomatioURL: String?
+  /// Where each webhook's tests run, by its issue's Jira project.
+  public let routes: WebhookRoutes
   private let secrets: [String]
   private let log: @Sendable (String) -> Void
 
+  /// One target for every issue.
+  ///
   /// - Parameters:
   ///   - dispatchers: one per configured CI; a rule asking for another CI is answered 500.
   ///   - additionalSecrets: further values to keep out of replies and logs (CI tokens, API keys).
@@ -57,18 +54,31 @@ public struct WebhookHandler: Sendable {
     additionalSecrets: [String] = [],
     log: @escaping @Sendable (String) -> Void = { _ in }
   ) {
+    self.init(
+      authenticator: authenticator, deliveryLog: deliveryLog, rules: rules,
+      routes: WebhookRoutes(
+        WebhookTarget(
+          linkedTests: linkedTests, scheduler: scheduler, dispatchers: dispatchers, defaultCI: defaultCI,
+          testomatioURL: testomatioURL)),
+      additionalSecrets: additionalSecrets, log: log)
+  }
+
+  /// Targets chosen per webhook by the issue's Jira project; an issue no target owns is
+  /// answered 200 `ignored`.
+  ///
+  /// - Parameter additionalSecrets: every target's API key and CI token, kept out of replies and logs.
+  public init(
+    authenticator: WebhookAuthenticator,
+    deliveryLog: DeliveryLog = DeliveryLog(),
+    rules: TriggerRules = .default,
+    routes: WebhookRoutes,
+    additionalSecrets: [String] = [],
+    log: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
     self.authenticator = authenticator
     self.deliveryLog = deliveryLog
     self.rules = rules
-    self.linkedTests = linkedTests
-    self.scheduler = scheduler
-    var byKind: [CIKind: any CIDispatcher] = [:]
-    for dispatcher in dispatchers where byKind[dispatcher.kind] == nil {
-      byKind[dispatcher.kind] = dispatcher
-    }
-    self.dispatchers = byKind
-    self.defaultCI = defaultCI
-    self.testomatioURL = testomatioURL
+    self.routes = routes
     self.secrets = (authenticator.secrets.values + additionalSecrets).filter { !$0.isEmpty }
     self.log = log
   }
@@ -149,10 +159,17 @@ public struct WebhookHandler: Sendable {
       log("\(tag): invalid payload (400): \(reason)")
       return .json(Reply(status: "invalid", reason: reason), status: 400)
     }
-    let tag = "\(tag) issue=\(event.issueKey) event=\(Self.printable(event.event))"
+    var tag = "\(tag) issue=\(event.issueKey) event=\(Self.printable(event.event))"
+
+    guard let target = routes.target(forProject: event.projectKey) else {
+      let reason = "no profile owns Jira project \(Self.printable(event.projectKey))"
+      log("\(tag): ignored: \(reason)")
+      return .json(Reply(status: "ignored", reason: reason, issue: event.issueKey))
+    }
+    if let name = target.name { tag += " profile=\(Self.printable(name))" }
 
     let plan: TriggerPlan
-    switch rules.decide(event, defaultCI: defaultCI) {
+    switch rules.decide(event, defaultCI: target.defaultCI) {
     case .ignore(let reason):
       let reason = redact(reason)
       log("\(tag): ignored: \(reason)")
@@ -160,7 +177,7 @@ public struct WebhookHandler: Sendable {
     case .trigger(let value):
       plan = value
     }
-    guard let dispatcher = dispatchers[plan.ci] else {
+    guard let dispatcher = target.dispatchers[plan.ci] else {
       let reason = "\(plan.ci.displayName) is not configured (asked for by \(plan.ruleName))"
       log("\(tag): error (500): \(reason)")
       return .json(Reply(status: "error", reason: reason, issue: event.issueKey), status: 500)
@@ -168,7 +185,7 @@ public struct WebhookHandler: Sendable {
 
     let tests: [String]
     do {
-      tests = try await linkedTests.linkedTests(jiraKey: event.issueKey)
+      tests = try await target.linkedTests.linkedTests(jiraKey: event.issueKey)
     } catch {
       let reason = redact(error.reason)
       log("\(tag): linked tests unavailable (502): \(reason)")
@@ -182,7 +199,7 @@ public struct WebhookHandler: Sendable {
 
     let run: ScheduledRun
     do {
-      run = try await scheduler.createRun(jiraKey: event.issueKey, title: plan.title)
+      run = try await target.scheduler.createRun(jiraKey: event.issueKey, title: plan.title)
     } catch {
       let reason = redact(error.reason)
       log("\(tag): run not created (502): \(reason)")
@@ -191,7 +208,7 @@ public struct WebhookHandler: Sendable {
     log("\(tag): \(plan.ruleName) matched; run \(run.id) created for \(tests.count) test(s)")
 
     let dispatch = CIDispatchRequest(
-      runID: run.id, grep: tests.joined(separator: "|"), jiraKey: event.issueKey, testomatioURL: testomatioURL)
+      runID: run.id, grep: tests.joined(separator: "|"), jiraKey: event.issueKey, testomatioURL: target.testomatioURL)
     do {
       let receipt = try await dispatcher.dispatch(dispatch)
       log("\(tag): accepted (202): run \(run.id), \(plan.ci.rawValue) \(redact(receipt.summary))")
@@ -205,7 +222,7 @@ public struct WebhookHandler: Sendable {
       let reason = redact(error.reason)
       log("\(tag): \(plan.ci.rawValue) dispatch failed (502): \(reason)")
       do {
-        try await scheduler.markFailed(runID: run.id, reason: reason)
+        try await target.scheduler.markFailed(runID: run.id, reason: reason)
         log("\(tag): run \(run.id) finished as failed")
       } catch {
         log("\(tag): run \(run.id) could not be marked failed: \(redact(error.reason))")

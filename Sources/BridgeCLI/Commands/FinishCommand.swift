@@ -24,7 +24,7 @@ struct FinishCommand: Command {
       OptionSpec("duration", valueName: "SECONDS", help: "Run length to record. With --merge: the pipeline's wall-clock time."),
       OptionSpec("merge", kind: .repeatable, valueName: "GLOB", help: "Results files written by the shards with --results-out."),
       OptionSpec("shards", valueName: "N", help: "How many shards should have reported (missing ones fail the run)."),
-    ]
+    ] + ProjectConfig.options
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {

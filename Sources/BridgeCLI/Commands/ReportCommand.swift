@@ -20,18 +20,30 @@ struct ReportCommand: Command {
 
       Exit status: 1 when tests failed (whatever happened to the report), 4 when results were \
       spooled instead of delivered, 3 when a report was malformed, 0 otherwise; 64 for usage errors.
+
+      With --config, a profile supplies the Testomat.io project, the Jira site and the names of \
+      the variables holding their secrets: the one named by --profile, else the one owning the \
+      Jira projects the tests link (one profile per report; tests without a key go with the \
+      others, or to the profile named 'default').
       """,
     options: TestomatioOptions.connection + TestomatioOptions.run + TestomatioOptions.results + TestomatioOptions.shard
-      + ReportOptions.specs,
+      + ReportOptions.specs + ProjectConfig.options,
     positionals: [PositionalSpec("PATH_OR_GLOB", help: "Report files, directories or globs (** allowed).", repeating: true)]
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
-    let reportOptions = try ReportOptions(arguments, context: context)
+    var arguments = arguments
+    var context = context
+    var reportOptions = try ReportOptions(arguments, context: context)
     let found = ReportFinder().find(arguments.positionals)
     if found.files.isEmpty {
       for problem in found.problems { context.error(problem.description) }
       return .reportProblem
+    }
+    if let pending = context.pendingProfile {
+      let keys = ReportLoader(options: reportOptions.junit).jiraKeys(in: found.files)
+      (arguments, context) = try pending.routing(jiraKeys: keys, context: context)
+      reportOptions = try ReportOptions(arguments, context: context)
     }
     var delivery = try ResultsDelivery(arguments, context: context)
     let resultsOut = arguments.value("results-out")

@@ -66,13 +66,21 @@ struct RunCommand: Command {
       Exit status: the command's own when non-zero (124 timed out, 127 not found, 128+N killed by \
       signal N); otherwise 1 when its reports hold failures or errors, 4 with --strict when results \
       were not delivered, 3 when a report was malformed, 0; 64 for usage errors.
+
+      With --config, a profile supplies the Testomat.io project, the Jira site and the names of \
+      the variables holding their secrets: the one named by --profile, else the one owning the \
+      Jira project of --filter testomatio:jira=KEY. With several profiles and neither, the \
+      command runs first and the Jira projects its tests link choose the profile, as for \
+      'report'; the run is then created after the command, which gets no TESTOMATIO_RUN.
       """,
     options: commandOptions + connectionOptions + runOptions + TestomatioOptions.results + TestomatioOptions.shard
-      + ReportOptions.specs,
+      + ReportOptions.specs + ProjectConfig.options,
     trailingCommand: "COMMAND [ARGS...]"
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
+    var arguments = arguments
+    var context = context
     guard !arguments.trailing.isEmpty else {
       throw CLIError(
         "missing the command to run: put it after '--', e.g. testbridge run --junit 'reports/*.xml' -- npm test",
@@ -82,27 +90,29 @@ struct RunCommand: Command {
     let reportOptions = try ReportOptions(arguments, context: context)
     let ci = CIReporter(context: context)
     let display = CommandLineText.display(arguments.trailing)
+    if context.pendingProfile != nil, let filter = settings.filter {
+      throw CLIError(
+        "--filter testomatio:\(filter.type)=… does not say which profile of the config to ask: pass --profile",
+        exitStatus: .usage)
+    }
 
     let grep = try await selection(arguments, settings: settings, context: context)
 
-    // The run exists (and shows as running) before the command starts. A run being
-    // adopted keeps its title, and a shared run is matched by the title its jobs agree on.
-    var deliveryArguments = arguments
-    // Jobs sharing a run must agree on its title, so only a lone run is named after its command.
-    if arguments.value("run") == nil, arguments.value("title") == nil, !arguments.flag("shared-run"),
-      arguments.value("shared-run-timeout") == nil, !arguments.flag("run-from-ci")
-    {
-      deliveryArguments = arguments.defaulting("title", to: CommandLineText.title(display, ci: ci.ci))
+    // The run exists (and shows as running) before the command starts, unless the results
+    // are still to choose the profile of --config.
+    var prepared: PreparedDelivery?
+    if let pending = context.pendingProfile {
+      context.stderr.write(
+        "testbridge: \(pending.path) has several profiles: the Jira projects the results link choose one after the command\n")
+    } else {
+      prepared = try await startDelivery(arguments, display: display, ci: ci, context: context)
     }
-    var delivery = try ResultsDelivery(deliveryArguments, context: context)
-    let resultsOut = arguments.value("results-out")
-    delivery.collectTests = resultsOut != nil
-    let runID = await delivery.start()
 
     let words = RunSelection.substitute(arguments.trailing, grep: grep)
     let command = ChildCommand(
       words[0], arguments: Array(words.dropFirst()),
-      environment: RunSelection.childEnvironment(runID: delivery.isDryRun ? nil : runID, grep: grep),
+      environment: RunSelection.childEnvironment(
+        runID: prepared.flatMap { $0.delivery.isDryRun ? nil : $0.runID }, grep: grep),
       workingDirectory: context.workingDirectory)
     let result = await execute(
       command, display: CommandLineText.display(words), settings: settings, ci: ci, context: context)
@@ -112,7 +122,25 @@ struct RunCommand: Command {
     let reports = RunReports.collect(settings.junit, startedAt: result.startedAt, includeStale: settings.includeStale)
     let notes = warnAbout(reports, settings: settings, context: context)
 
+    if let pending = context.pendingProfile {
+      do {
+        (arguments, context) = try pending.routing(
+          jiraKeys: ReportLoader(options: reportOptions.junit).jiraKeys(in: reports.files), context: context)
+      } catch {
+        context.error("the results were not delivered: \(error.message)")
+        context.stderr.write(
+          "  report them with: testbridge report --config \(pending.path) --profile NAME \(settings.junit.joined(separator: " "))\n")
+        // The command's own failure still decides the exit status.
+        return result.exitCode != 0 ? ExitStatus(rawValue: result.exitCode) : .usage
+      }
+      prepared = try await startDelivery(arguments, display: display, ci: ci, context: context)
+    }
+    guard let prepared else { return .usage }
+    let delivery = prepared.delivery
+    let deliveryArguments = prepared.arguments
+
     let commandFailed = result.exitCode != 0
+    let resultsOut = arguments.value("results-out")
     let outcome = await delivery.deliver(
       .files(reports.files, problems: [], options: reportOptions.junit), wallClock: result.duration,
       failRun: commandFailed)
@@ -159,6 +187,30 @@ struct RunCommand: Command {
   }
 
   // MARK: - Steps
+
+  /// A delivery whose run was created (or adopted), with the arguments it was built from.
+  struct PreparedDelivery {
+    var delivery: ResultsDelivery
+    var arguments: ParsedArguments
+    var runID: String?
+  }
+
+  /// Creates (or adopts) the Testomat.io run. A run being adopted keeps its title, and a shared
+  /// run is matched by the title its jobs agree on, so only a lone run is named after its command.
+  static func startDelivery(
+    _ arguments: ParsedArguments, display: String, ci: CIReporter, context: CommandContext
+  ) async throws -> PreparedDelivery {
+    var deliveryArguments = arguments
+    if arguments.value("run") == nil, arguments.value("title") == nil, !arguments.flag("shared-run"),
+      arguments.value("shared-run-timeout") == nil, !arguments.flag("run-from-ci")
+    {
+      deliveryArguments = arguments.defaulting("title", to: CommandLineText.title(display, ci: ci.ci))
+    }
+    var delivery = try ResultsDelivery(deliveryArguments, context: context)
+    delivery.collectTests = arguments.value("results-out") != nil
+    let runID = await delivery.start()
+    return PreparedDelivery(delivery: delivery, arguments: deliveryArguments, runID: runID)
+  }
 
   /// The grep string handed to the command: from `--filter` (asked of Testomat.io), else `--grep` / its variables.
   static func selection(

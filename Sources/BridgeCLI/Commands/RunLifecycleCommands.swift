@@ -8,7 +8,7 @@ struct StartCommand: Command {
   static let spec = CommandSpec(
     name: "start",
     abstract: "Create a Testomat.io run and print its id as the last line (TESTOMATIO_RUN=$(testbridge start | tail -1)).",
-    options: TestomatioOptions.connection + TestomatioOptions.run.filter { $0.long != "run" }
+    options: TestomatioOptions.connection + TestomatioOptions.run.filter { $0.long != "run" } + ProjectConfig.options
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
@@ -44,7 +44,7 @@ struct LinkedTestsCommand: Command {
       OptionSpec(
         "format", valueName: "format", help: "grep (id|id|…), ids (one per line) or json.", defaultValue: "grep",
         allowedValues: ["grep", "ids", "json"]),
-    ]
+    ] + ProjectConfig.options
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {

@@ -17,6 +17,11 @@ struct ServeCommand: Command {
       Testomat.io run up front (linked to the ticket), and starts CI with the inputs run, grep, \
       jira and testomatio_url (never the API key). GET /healthz answers 200. Stop with SIGTERM \
       or Ctrl-C: requests in flight are finished first.
+
+      With --config and several profiles (and no --profile), each webhook goes to the profile \
+      owning its issue's Jira project: that profile's Testomat.io project creates the run and \
+      its 'ci' target is started, with the tokens read from the variables it names. Issues of \
+      a project no profile owns are answered 200 ignored.
       """,
     options: [
       OptionSpec(
@@ -38,7 +43,7 @@ struct ServeCommand: Command {
       OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted (413 above).", defaultValue: "1048576"),
       OptionSpec("max-connections", valueName: "N", help: "Concurrent connections (503 above).", defaultValue: "64"),
       OptionSpec("read-timeout", valueName: "SECONDS", help: "Time a client gets to send its request (slow clients are cut off).", defaultValue: "10"),
-    ] + TestomatioOptions.connection.filter { $0.long != "dry-run" }
+    ] + TestomatioOptions.connection.filter { $0.long != "dry-run" } + ProjectConfig.options
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
@@ -77,32 +82,46 @@ struct ServeCommand: Command {
       let rules = try arguments.value("rules").map { path throws(TriggerError) in
         try TriggerRules.load(path: context.absolutePath(path))
       } ?? .default
-      let defaultCI = try CIKind.resolve(environment: env, explicit: arguments.value("ci") ?? inferredCI(arguments))
-      let (client, services) = try TestomatioOptions.client(arguments, context: context)
-      var dispatchers: [any CIDispatcher] = []
-      var extraSecrets = [client.apiKey]
-      for kind in rules.ciKinds(defaultCI: defaultCI) {
-        switch kind {
-        case .github:
-          let config = try GitHubDispatchConfig.resolve(
-            environment: env, apiURL: arguments.value("github-api-url"), repository: arguments.value("github-repository"),
-            token: arguments.value("github-token"), workflow: arguments.value("github-workflow"), ref: arguments.value("github-ref"))
-          extraSecrets.append(config.token)
-          dispatchers.append(GitHubDispatcher(config: config, transport: services.transport))
-        case .gitlab:
-          let config = try GitLabDispatchConfig.resolve(
-            environment: env, baseURL: arguments.value("gitlab-url"), projectID: arguments.value("gitlab-project-id"),
-            triggerToken: arguments.value("gitlab-trigger-token"), ref: arguments.value("gitlab-ref"))
-          extraSecrets.append(config.triggerToken)
-          dispatchers.append(GitLabDispatcher(config: config, transport: services.transport))
+      let routes: WebhookRoutes
+      var targetSecrets: [String] = []
+      if let pending = context.pendingProfile {
+        var byProject: [String: WebhookTarget] = [:]
+        var summary: [String] = []
+        for profile in pending.config.profiles {
+          let unset = ProjectConfig.unsetSecretVariables(profile, environment: context.environment)
+          guard unset.isEmpty else {
+            throw CLIError(
+              "profile '\(profile.name)' of \(pending.path): \(unset.joined(separator: " and ")) "
+                + "\(unset.count == 1 ? "is" : "are") not set (the profile names \(unset.count == 1 ? "it" : "them") for its secrets)")
+          }
+          let (profileArguments, profileContext) = try pending.applying(profile, context: context)
+          let target: (target: WebhookTarget, secrets: [String])
+          do {
+            target = try makeTarget(profileArguments, rules: rules, name: profile.name, context: profileContext)
+          } catch let error as TriggerError {
+            throw CLIError("profile '\(profile.name)' of \(pending.path): \(error.reason)")
+          } catch let error as CLIError {
+            throw CLIError("profile '\(profile.name)' of \(pending.path): \(error.message)", exitStatus: error.exitStatus)
+          }
+          for project in profile.jiraProjects { byProject[project] = target.target }
+          targetSecrets += target.secrets
+          if profile.jiraProjects.isEmpty {
+            context.warn("profile '\(profile.name)' owns no Jira project: no webhook goes to it")
+          } else {
+            summary.append("\(profile.jiraProjects.joined(separator: ", ")) -> \(profile.name)")
+          }
         }
+        routes = WebhookRoutes(byProject: byProject)
+        context.stderr.write("testbridge: webhooks routed by Jira project (\(pending.path)): \(summary.joined(separator: "; "))\n")
+      } else {
+        let target = try makeTarget(arguments, rules: rules, name: nil, context: context)
+        routes = WebhookRoutes(target.target)
+        targetSecrets = target.secrets
       }
       let stderr = context.stderr
       return WebhookHandler(
-        authenticator: WebhookAuthenticator(secrets: secrets), rules: rules,
-        linkedTests: TestomatioLinkedTests(client: client), scheduler: TestomatioRunScheduler(client: client),
-        dispatchers: dispatchers, defaultCI: defaultCI, testomatioURL: client.baseURL.absoluteString,
-        additionalSecrets: extraSecrets,
+        authenticator: WebhookAuthenticator(secrets: secrets), rules: rules, routes: routes,
+        additionalSecrets: targetSecrets,
         log: { line in stderr.write("\(ISO8601DateFormatter().string(from: Date())) \(line)\n"); stderr.flush() })
     } catch let error as TriggerError {
       throw CLIError(error.reason)
@@ -111,6 +130,38 @@ struct ServeCommand: Command {
     } catch {
       throw CLIError("\(error)")
     }
+  }
+
+  /// One Testomat.io project and the CI it starts, from flags and the environment; with the
+  /// secrets it holds, to keep them out of replies and logs.
+  static func makeTarget(
+    _ arguments: ParsedArguments, rules: TriggerRules, name: String?, context: CommandContext
+  ) throws -> (target: WebhookTarget, secrets: [String]) {
+    let env = context.environment
+    let defaultCI = try CIKind.resolve(environment: env, explicit: arguments.value("ci") ?? inferredCI(arguments))
+    let (client, services) = try TestomatioOptions.client(arguments, context: context)
+    var dispatchers: [any CIDispatcher] = []
+    var secrets = [client.apiKey]
+    for kind in rules.ciKinds(defaultCI: defaultCI) {
+      switch kind {
+      case .github:
+        let config = try GitHubDispatchConfig.resolve(
+          environment: env, apiURL: arguments.value("github-api-url"), repository: arguments.value("github-repository"),
+          token: arguments.value("github-token"), workflow: arguments.value("github-workflow"), ref: arguments.value("github-ref"))
+        secrets.append(config.token)
+        dispatchers.append(GitHubDispatcher(config: config, transport: services.transport))
+      case .gitlab:
+        let config = try GitLabDispatchConfig.resolve(
+          environment: env, baseURL: arguments.value("gitlab-url"), projectID: arguments.value("gitlab-project-id"),
+          triggerToken: arguments.value("gitlab-trigger-token"), ref: arguments.value("gitlab-ref"))
+        secrets.append(config.triggerToken)
+        dispatchers.append(GitLabDispatcher(config: config, transport: services.transport))
+      }
+    }
+    let target = WebhookTarget(
+      name: name, linkedTests: TestomatioLinkedTests(client: client), scheduler: TestomatioRunScheduler(client: client),
+      dispatchers: dispatchers, defaultCI: defaultCI, testomatioURL: client.baseURL.absoluteString)
+    return (target, secrets)
   }
 
   /// GitHub when its repository is configured, GitLab when its project is; otherwise ask.

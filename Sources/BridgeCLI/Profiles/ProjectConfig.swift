@@ -9,10 +9,27 @@ import Foundation
 ///   {"name": "shop",
 ///    "testomatio": {"project": "shop", "url": "https://app.testomat.io", "api_key_env": "TESTOMATIO_SHOP"},
 ///    "jira": {"url": "https://acme.atlassian.net", "email_env": "JIRA_EMAIL",
-///             "api_token_env": "JIRA_TOKEN_ACME", "projects": ["SHOP", "CART"]}}
+///             "api_token_env": "JIRA_TOKEN_ACME", "projects": ["SHOP", "CART"]},
+///    "ci": {"provider": "github", "repository": "acme/shop", "workflow": "tests.yml", "token_env": "GITHUB_TOKEN_SHOP"}}
 /// ]}
 /// ```
 struct ProjectConfig: Sendable, Hashable {
+  /// Where `serve` starts a profile's tests; its token is named by variable, never stored.
+  struct CITarget: Sendable, Hashable {
+    var provider: String
+    /// GitHub's API base (`api_url`) or the GitLab server (`url`).
+    var url: String?
+    /// GitHub `owner/repo`.
+    var repository: String?
+    /// GitHub workflow file or id; none sends `repository_dispatch`.
+    var workflow: String?
+    /// GitLab project id or `group/project` path.
+    var projectID: String?
+    var ref: String?
+    /// The variable holding the GitHub token (`token_env`) or GitLab trigger token (`trigger_token_env`).
+    var tokenEnv: String
+  }
+
   struct Profile: Sendable, Hashable {
     var name: String
     var testomatioProject: String?
@@ -25,6 +42,8 @@ struct ProjectConfig: Sendable, Hashable {
     var jiraPATEnv: String?
     /// Jira project keys that belong to this Testomat.io project (upper case).
     var jiraProjects: [String]
+    /// The CI `serve` starts for this profile's issues (default: serve's own flags and variables).
+    var ci: CITarget? = nil
   }
 
   var profiles: [Profile]
@@ -36,13 +55,13 @@ struct ProjectConfig: Sendable, Hashable {
       environment: ["TESTBRIDGE_CONFIG"]),
     OptionSpec(
       "profile", valueName: "NAME",
-      help: "The profile of --config to use. (default: the one whose Jira projects include the scope's project)",
+      help: "The profile of --config to use. (default: chosen by Jira project; see the README's config section)",
       environment: ["TESTBRIDGE_PROFILE"]),
   ]
 
   private static let secretNames: Set<String> = [
     "api_key", "apikey", "key", "token", "api_token", "pat", "password", "secret", "testomatio", "jira_api_token",
-    "jira_pat",
+    "jira_pat", "trigger_token", "github_token", "gitlab_trigger_token",
   ]
 
   /// Reads and checks a config file; every problem is a usage error naming the field.
@@ -57,7 +76,7 @@ struct ProjectConfig: Sendable, Hashable {
     for (index, item) in list.enumerated() {
       let field = "profiles[\(index)]"
       guard let object = item as? [String: Any] else { throw fail("\(field) must be an object") }
-      try checkKeys(object, allowed: ["name", "testomatio", "jira"], field: field, fail: fail)
+      try checkKeys(object, allowed: ["name", "testomatio", "jira", "ci"], field: field, fail: fail)
       guard let name = object["name"] as? String, !name.isEmpty else { throw fail("\(field).name must be a string") }
       guard !profiles.contains(where: { $0.name == name }) else { throw fail("profile '\(name)' is named twice") }
       let testomatio = try section(object["testomatio"], field: "\(field).testomatio", fail: fail)
@@ -74,6 +93,7 @@ struct ProjectConfig: Sendable, Hashable {
         }
         return string
       }
+      let ci = try ciTarget(object["ci"], field: "\(field).ci", text: text, fail: fail)
       var projects: [String] = []
       if let value = jira["projects"], !(value is NSNull) {
         guard let keys = value as? [String] else { throw fail("\(field).jira.projects must be an array of project keys") }
@@ -87,7 +107,7 @@ struct ProjectConfig: Sendable, Hashable {
           jiraURL: try text(jira, "url", "\(field).jira"), jiraDeployment: try text(jira, "deployment", "\(field).jira"),
           jiraEmailEnv: try text(jira, "email_env", "\(field).jira"),
           jiraAPITokenEnv: try text(jira, "api_token_env", "\(field).jira"),
-          jiraPATEnv: try text(jira, "pat_env", "\(field).jira"), jiraProjects: projects))
+          jiraPATEnv: try text(jira, "pat_env", "\(field).jira"), jiraProjects: projects, ci: ci))
     }
     var owners: [String: String] = [:]
     for profile in profiles {
@@ -99,6 +119,42 @@ struct ProjectConfig: Sendable, Hashable {
       }
     }
     return ProjectConfig(profiles: profiles)
+  }
+
+  /// The `ci` section: `provider` github (`repository`, `token_env`, optional `workflow`, `ref`,
+  /// `api_url`) or gitlab (`project_id`, `trigger_token_env`, optional `ref`, `url`).
+  private static func ciTarget(
+    _ value: Any?, field: String, text: (_ object: [String: Any], _ key: String, _ where: String) throws(CLIError) -> String?,
+    fail: (String) -> CLIError
+  ) throws(CLIError) -> CITarget? {
+    guard value != nil, !(value is NSNull) else { return nil }
+    var object = try section(value, field: field, fail: fail)
+    // A numeric GitLab project id is as good as its text.
+    if let number = object["project_id"] as? Int { object["project_id"] = String(number) }
+    switch object["provider"] as? String {
+    case "github":
+      try checkKeys(
+        object, allowed: ["provider", "repository", "workflow", "ref", "api_url", "token_env"], field: field, fail: fail)
+      guard let repository = try text(object, "repository", field) else { throw fail("\(field).repository is required for github") }
+      guard let token = try text(object, "token_env", field) else {
+        throw fail("\(field).token_env is required for github: the variable holding a token allowed to start workflows")
+      }
+      return CITarget(
+        provider: "github", url: try text(object, "api_url", field), repository: repository,
+        workflow: try text(object, "workflow", field), ref: try text(object, "ref", field), tokenEnv: token)
+    case "gitlab":
+      try checkKeys(
+        object, allowed: ["provider", "url", "project_id", "ref", "trigger_token_env"], field: field, fail: fail)
+      guard let project = try text(object, "project_id", field) else { throw fail("\(field).project_id is required for gitlab") }
+      guard let token = try text(object, "trigger_token_env", field) else {
+        throw fail("\(field).trigger_token_env is required for gitlab: the variable holding the pipeline trigger token")
+      }
+      return CITarget(
+        provider: "gitlab", url: try text(object, "url", field), projectID: project, ref: try text(object, "ref", field),
+        tokenEnv: token)
+    default:
+      throw fail("\(field).provider must be github or gitlab")
+    }
   }
 
   private static func section(
@@ -142,6 +198,54 @@ struct ProjectConfig: Sendable, Hashable {
       exitStatus: .usage)
   }
 
+  /// The profile that owns `jiraProject`, else the only one; nil when none does (pure).
+  func owner(ofJiraProject jiraProject: String) -> Profile? {
+    let project = jiraProject.uppercased()
+    return profiles.first { $0.jiraProjects.contains(project) } ?? (profiles.count == 1 ? profiles[0] : nil)
+  }
+
+  /// The variables `profile` names for its secrets that are unset or empty in `environment`,
+  /// so an error can name the variable the user chose rather than the standard one.
+  static func unsetSecretVariables(_ profile: Profile, environment: [String: String]) -> [String] {
+    [profile.apiKeyEnv, profile.ci?.tokenEnv].compactMap { $0 }.filter { (environment[$0] ?? "").isEmpty }
+  }
+
+  /// The name of the profile results go to when none of their Jira keys picks one.
+  static let defaultProfileName = "default"
+
+  /// The profile of a set of results, from the Jira issue keys their tests link (pure).
+  ///
+  /// The keys of projects no profile owns do not vote. When the others all belong to one
+  /// profile it is chosen; when no key votes, the profile named `default`; when keys belong
+  /// to several profiles, or none votes and there is no `default`, a usage error says which
+  /// and asks for `--profile`: one run goes to one Testomat.io project.
+  func route(jiraKeys: some Sequence<String>) throws(CLIError) -> Profile {
+    var votes: [String: [String]] = [:]
+    for key in jiraKeys {
+      guard let dash = key.lastIndex(of: "-") else { continue }
+      let project = String(key[..<dash]).uppercased()
+      guard let profile = profiles.first(where: { $0.jiraProjects.contains(project) }) else { continue }
+      if !(votes[profile.name]?.contains(key) ?? false) { votes[profile.name, default: []].append(key) }
+    }
+    let names = profiles.map(\.name).filter { votes[$0] != nil }
+    if names.count == 1, let profile = profiles.first(where: { $0.name == names[0] }) { return profile }
+    if names.isEmpty {
+      if let profile = profiles.first(where: { $0.name == Self.defaultProfileName }) { return profile }
+      throw CLIError(
+        "no test in the results links a Jira issue of a profile's project, and the config has no profile named "
+          + "'\(Self.defaultProfileName)': pass --profile (profiles: \(profiles.map(\.name).joined(separator: ", ")))",
+        exitStatus: .usage)
+    }
+    let spread = names.map { name in
+      let keys = votes[name] ?? []
+      return "\(name): \(keys.prefix(3).joined(separator: ", "))\(keys.count > 3 ? ", …" : "")"
+    }.joined(separator: "; ")
+    throw CLIError(
+      "the results link Jira issues of several profiles (\(spread)); one run goes to one Testomat.io project: "
+        + "report each profile's tests separately with --profile \(names.joined(separator: "|"))",
+      exitStatus: .usage)
+  }
+
   /// The environment a command sees with `profile`: its values replace the standard variables
   /// (`JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`, `JIRA_PAT`, `TESTOMATIO`, `TESTOMATIO_URL`,
   /// `TESTOMATIO_PROJECT`), secrets read from the variables the profile names. With a site of
@@ -173,13 +277,45 @@ struct ProjectConfig: Sendable, Hashable {
     return environment
   }
 
-  /// The Jira project a command line names through its scope flags.
+  /// `serve`'s standard CI variables for `target`: the other CI's are removed, so one
+  /// profile's token never starts another's pipeline.
+  static func ciEnvironment(_ base: [String: String], target: CITarget) -> [String: String] {
+    var environment = base
+    for variable in [
+      "GITHUB_REPOSITORY", "GITHUB_TOKEN", "TESTBRIDGE_GITHUB_WORKFLOW", "TESTBRIDGE_GITHUB_REF",
+      "GITLAB_PROJECT_ID", "GITLAB_TRIGGER_TOKEN", "TESTBRIDGE_GITLAB_REF",
+    ] {
+      environment[variable] = nil
+    }
+    let token = base[target.tokenEnv].flatMap { $0.isEmpty ? nil : $0 }
+    environment["TESTBRIDGE_CI"] = target.provider
+    if target.provider == "github" {
+      environment["GITHUB_REPOSITORY"] = target.repository
+      environment["GITHUB_TOKEN"] = token
+      environment["TESTBRIDGE_GITHUB_WORKFLOW"] = target.workflow
+      environment["TESTBRIDGE_GITHUB_REF"] = target.ref
+      if let url = target.url { environment["GITHUB_API_URL"] = url }
+    } else {
+      environment["GITLAB_PROJECT_ID"] = target.projectID
+      environment["GITLAB_TRIGGER_TOKEN"] = token
+      environment["TESTBRIDGE_GITLAB_REF"] = target.ref
+      if let url = target.url { environment["GITLAB_URL"] = url }
+    }
+    return environment
+  }
+
+  /// The Jira project a command line names: its scope flags (`trace`), `--jira KEY`
+  /// (`linked-tests`, and the issue a run is linked to) or `--filter testomatio:jira=KEY` (`run`).
   static func jiraProject(_ arguments: ParsedArguments) -> String? {
     if let project = arguments.value("jira-project")?.trimmingCharacters(in: .whitespaces), !project.isEmpty {
       return project
     }
-    for name in ["jira-epic", "jira-parent"] {
-      if let key = arguments.value(name), let dash = key.lastIndex(of: "-") {
+    var keys = ["jira-epic", "jira-parent", "jira"].compactMap { arguments.value($0) }
+    if let filter = arguments.value("filter").flatMap({ try? RunSelection.parseFilter($0) }), filter.type == "jira" {
+      keys.append(filter.id)
+    }
+    for key in keys {
+      if let dash = key.lastIndex(of: "-") {
         return String(key[..<dash]).trimmingCharacters(in: .whitespaces)
       }
     }
@@ -187,13 +323,70 @@ struct ProjectConfig: Sendable, Hashable {
   }
 }
 
-extension ProjectConfig {
-  /// For a command with `--config`: the environment of the selected profile, or nil when no
-  /// config is given (or the command takes none).
-  static func profileEnvironment(_ arguments: ParsedArguments, context: CommandContext) throws(CLIError)
-    -> [String: String]?
+/// How a command's profile was chosen from `--config`.
+enum ProfileChoice {
+  /// No config: the plain environment.
+  case none
+  /// The environment of the chosen profile.
+  case chosen([String: String])
+  /// Several profiles and nothing on the command line decides: `report` and `run` choose from
+  /// the results, `serve` for each webhook.
+  case pending(PendingProfile)
+}
+
+/// A profile still to be chosen by the command itself, with what it needs to parse its command
+/// line again once it is.
+struct PendingProfile: Sendable {
+  var config: ProjectConfig
+  var path: String
+  var commandLine: [String]
+  var spec: CommandSpec
+
+  /// The command's arguments and context with `profile` applied.
+  func applying(_ profile: ProjectConfig.Profile, context: CommandContext) throws(CLIError)
+    -> (ParsedArguments, CommandContext)
   {
-    guard arguments.value("config") != nil || arguments.value("profile") != nil else { return nil }
+    var context = context
+    context.environment = ProjectConfig.environment(context.environment, profile: profile, command: spec.name)
+    context.pendingProfile = nil
+    do {
+      return (try ArgumentParser.parse(commandLine, spec: spec, environment: context.environment), context)
+    } catch {
+      throw CLIError(error.message, exitStatus: .usage)
+    }
+  }
+
+  /// The profile of results whose tests link `jiraKeys`, applied, and said on stderr.
+  func routing(jiraKeys: some Sequence<String>, context: CommandContext) throws(CLIError)
+    -> (ParsedArguments, CommandContext)
+  {
+    let keys = Array(jiraKeys)
+    let profile = try config.route(jiraKeys: keys)
+    let owned = keys.filter { key in profile.jiraProjects.contains { key.uppercased().hasPrefix($0 + "-") } }
+    let why = owned.isEmpty ? "no test links a profile's Jira project" : "the results link \(owned.prefix(3).joined(separator: ", "))"
+    context.stderr.write("testbridge: profile '\(profile.name)' from \(path) (\(why))\n")
+    return try applying(profile, context: context)
+  }
+}
+
+extension ProjectConfig {
+  /// Commands that can choose a profile after parsing: from their results, or per webhook.
+  static let pendingCommands: Set<String> = ["report", "run", "serve"]
+
+  /// ``environment(_:profile:)``, with the profile's CI target for `serve`.
+  static func environment(_ base: [String: String], profile: Profile, command: String) -> [String: String] {
+    let environment = environment(base, profile: profile)
+    guard command == "serve", let target = profile.ci else { return environment }
+    return ciEnvironment(environment, target: target)
+  }
+
+  /// For a command with `--config`: the profile `--profile` names, else the one owning the Jira
+  /// project the command line names, else the only one. With several profiles and none of
+  /// these, `report`, `run` and `serve` choose later; other commands fail with a usage error.
+  static func profileChoice(
+    _ arguments: ParsedArguments, commandLine: [String], spec: CommandSpec, context: CommandContext
+  ) throws(CLIError) -> ProfileChoice {
+    guard arguments.value("config") != nil || arguments.value("profile") != nil else { return .none }
     guard let path = arguments.value("config")?.trimmingCharacters(in: .whitespaces), !path.isEmpty else {
       throw CLIError("--profile needs a config file: pass --config FILE or set TESTBRIDGE_CONFIG", exitStatus: .usage)
     }
@@ -201,23 +394,32 @@ extension ProjectConfig {
       throw CLIError("cannot read the config file '\(path)'", exitStatus: .usage)
     }
     let config = try parse(data, path: path)
-    let name = arguments.value("profile")?.trimmingCharacters(in: .whitespaces)
-    guard let profile = try config.select(name: name?.isEmpty == false ? name : nil, jiraProject: jiraProject(arguments))
-    else { return nil }
+    let name = arguments.value("profile")?.trimmingCharacters(in: .whitespaces).nilIfEmpty
+    let project = jiraProject(arguments)
+    if name == nil, config.profiles.count > 1, pendingCommands.contains(spec.name),
+      project.flatMap({ config.owner(ofJiraProject: $0) }) == nil
+    {
+      return .pending(PendingProfile(config: config, path: path, commandLine: commandLine, spec: spec))
+    }
+    guard let profile = try config.select(name: name, jiraProject: project) else { return .none }
     context.stderr.write("testbridge: profile '\(profile.name)' from \(path)\n")
-    return environment(context.environment, profile: profile)
+    return .chosen(environment(context.environment, profile: profile, command: spec.name))
   }
 }
 
 extension BridgeCLI {
-  /// ``ProjectConfig/profileEnvironment(_:context:)`` with its problems as usage errors.
-  static func profileEnvironment(_ arguments: ParsedArguments, command: String, context: CommandContext)
-    throws(UsageError) -> [String: String]?
+  /// ``ProjectConfig/profileChoice(_:commandLine:spec:context:)`` with its problems as usage errors.
+  static func profileChoice(_ arguments: ParsedArguments, commandLine: [String], spec: CommandSpec, context: CommandContext)
+    throws(UsageError) -> ProfileChoice
   {
     do {
-      return try ProjectConfig.profileEnvironment(arguments, context: context)
+      return try ProjectConfig.profileChoice(arguments, commandLine: commandLine, spec: spec, context: context)
     } catch {
-      throw UsageError(message: error.message, commandName: command)
+      throw UsageError(message: error.message, commandName: spec.name)
     }
   }
+}
+
+extension String {
+  fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -49,4 +49,17 @@ struct ReportLoader {
     }
     return loaded
   }
+
+  /// The Jira issue keys the tests in `files` link, in the order first seen (a profile's
+  /// choice reads the reports once before they are delivered).
+  func jiraKeys(in files: [String]) -> [String] {
+    var seen: Set<String> = []
+    var keys: [String] = []
+    ReportSetReader(options: options).read(
+      files,
+      onTestCase: { testcase in
+        for key in testcase.jiraKeys where seen.insert(key).inserted { keys.append(key) }
+      })
+    return keys
+  }
 }
