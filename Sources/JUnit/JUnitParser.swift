@@ -41,6 +41,21 @@ public enum JUnitParser {
   public static func parseFile(
     at path: String, options: JUnitOptions = JUnitOptions(), onTestCase: @escaping (TestCaseResult) -> Void
   ) -> FileParseResult {
+    readFile(path, options: options, delivery: .results(onTestCase))
+  }
+
+  /// Counts the report at `path`: `onTally` gets each testcase's ``TestCaseTally``
+  /// and a closure that makes the full testcase (without output or properties)
+  /// when wanted. About twice as fast as ``parseFile(at:options:onTestCase:)``,
+  /// because no Strings are made for a testcase nobody asks about.
+  @discardableResult
+  public static func countFile(
+    at path: String, options: JUnitOptions = JUnitOptions(), onTally: @escaping TallyHandler
+  ) -> FileParseResult {
+    readFile(path, options: options, delivery: .tallies(onTally))
+  }
+
+  private static func readFile(_ path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery) -> FileParseResult {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else {
       return FileParseResult(path: path, testcaseCount: 0, error: .unreadable(path: path, reason: errnoText()))
@@ -56,7 +71,7 @@ public enum JUnitParser {
           path: path, testcaseCount: 0, error: .tooLarge(path: path, bytes: Int64(info.st_size), limit: limit))
       }
     }
-    let session = SAXSession(path: path, options: options, onTestCase: onTestCase)
+    let session = SAXSession(path: path, options: options, delivery: delivery)
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
     defer { buffer.deallocate() }
     while true {
@@ -77,7 +92,7 @@ public enum JUnitParser {
     bytes: some Collection<UInt8>, path: String, options: JUnitOptions = JUnitOptions(),
     onTestCase: @escaping (TestCaseResult) -> Void
   ) -> FileParseResult {
-    let session = SAXSession(path: path, options: options, onTestCase: onTestCase)
+    let session = SAXSession(path: path, options: options, delivery: .results(onTestCase))
     let data = Array(bytes)
     var offset = 0
     while offset < data.count {
@@ -136,12 +151,12 @@ private final class SAXSession {
   var stopError: JUnitError?
   var sawData = false
 
-  init(path: String, options: JUnitOptions, onTestCase: @escaping (TestCaseResult) -> Void) {
+  init(path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery) {
     _ = LibXML2Setup.initialized
     // A parse runs on the thread that created its session; library code never prints.
     testbridge_silenceGenericErrors()
     self.path = path
-    self.builder = ReportBuilder(options: options, onTestCase: onTestCase)
+    self.builder = ReportBuilder(options: options, delivery: delivery)
   }
 
   deinit {

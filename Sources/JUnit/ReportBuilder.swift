@@ -12,6 +12,10 @@ enum StartRefusal: Error {
   case notJUnit, tooDeep
 }
 
+/// Receives each testcase's tally while counting; the closure makes the full
+/// testcase (without output or properties) and is valid only during the call.
+public typealias TallyHandler = (TestCaseTally, () -> TestCaseResult) -> Void
+
 final class ReportBuilder {
   private struct Suite {
     var name: String
@@ -25,8 +29,17 @@ final class ReportBuilder {
     case none, resultText, systemOut, systemErr, propertyText
   }
 
+  /// Where finished testcases go: whole results, or tallies for counting.
+  enum Delivery {
+    case results((TestCaseResult) -> Void)
+    /// Counting skips output and properties and makes no Strings for a
+    /// testcase unless the consumer asks for the full result.
+    case tallies(TallyHandler)
+  }
+
   let options: JUnitOptions
-  let onTestCase: (TestCaseResult) -> Void
+  let delivery: Delivery
+  private let counting: Bool
   private(set) var testcaseCount = 0
   private(set) var rootElement: String?
 
@@ -34,8 +47,25 @@ final class ReportBuilder {
   private var suites: [Suite] = []
   /// `suites.map(\.name)`, kept in step so testcases share one array.
   private var suitePath: [String] = []
+  /// Key hash of each suite path prefix, kept in step with `suites` (counting).
+  private var suiteHashes: [LogicalKeyHash] = []
+  /// Raw key bytes of the current testcase while counting (no Strings made).
+  private var rawName: [UInt8] = []
+  private var rawClassname: [UInt8] = []
+  private var rawFile: [UInt8] = []
+  private var hasClassname = false
+  private var hasFile = false
   private var testcase: TestCaseResult?
   private var testcaseDepth = 0
+  /// The testcase being counted: its few fields kept loose, so no result value is
+  /// built, copied and released for every testcase (counting only).
+  private var countedOpen = false
+  private var countedLine: Int?
+  private var countedDuration: Double?
+  private var countedStatusAttribute: String?
+  private var countedResults: [ResultElement] = []
+  /// Inside a `<testcase>`, in either mode.
+  private var inTestCase: Bool { counting ? countedOpen : testcase != nil }
   private var result: ResultElement?
   private var resultDepth = 0
   /// A result element directly on a `<testsuite>` (not inside a testcase).
@@ -54,9 +84,10 @@ final class ReportBuilder {
   private var systemErr: CappedText
   private var propertyText: CappedText
 
-  init(options: JUnitOptions, onTestCase: @escaping (TestCaseResult) -> Void) {
+  init(options: JUnitOptions, delivery: Delivery) {
     self.options = options
-    self.onTestCase = onTestCase
+    self.delivery = delivery
+    if case .tallies = delivery { counting = true } else { counting = false }
     resultText = CappedText(limit: options.limits.maxResultTextBytes)
     systemOut = CappedText(limit: options.limits.maxOutputBytes)
     systemErr = CappedText(limit: options.limits.maxOutputBytes)
@@ -78,16 +109,20 @@ final class ReportBuilder {
       return
     }
     switch name {
-    case .testsuite where testcase == nil:
+    case .testsuite where !inTestCase:
       let suiteName = attributes.value("name") ?? ""
       suites.append(
         Suite(name: suiteName, file: attributes.value("file") ?? attributes.value("filepath"), depth: depth))
       suitePath.append(suiteName)
-    case .testcase where testcase == nil:
+      if counting {
+        var hash = suiteHashes.last ?? LogicalKeyHash()
+        hash.combine(suiteName)
+        suiteHashes.append(hash)
+      }
+    case .testcase where !inTestCase:
       startTestCase(attributes)
     case .failure, .error, .skipped, .flakyFailure, .flakyError, .rerunFailure, .rerunError:
       guard result == nil, let kind = name.resultKind else { break }
-      let inTestCase = testcase != nil
       // A result directly on a suite only counts when it is the suite's own child.
       guard inTestCase || (!suites.isEmpty && depth == suiteLevelChildDepth) else { break }
       guard inTestCase ? depth == testcaseDepth + 1 : true else { break }
@@ -97,11 +132,11 @@ final class ReportBuilder {
       resultIsSuiteLevel = !inTestCase
       resultText.reset()
       capture = .resultText
-    case .systemOut where testcase != nil && result == nil && depth == testcaseDepth + 1:
+    case .systemOut where !counting && inTestCase && result == nil && depth == testcaseDepth + 1:
       capture = .systemOut
-    case .systemErr where testcase != nil && result == nil && depth == testcaseDepth + 1:
+    case .systemErr where !counting && inTestCase && result == nil && depth == testcaseDepth + 1:
       capture = .systemErr
-    case .property where testcase != nil && result == nil:
+    case .property where !counting && inTestCase && result == nil:
       if let propertyName = attributes.value("name") {
         if let value = attributes.value("value") {
           testcase?.properties.append(Property(name: propertyName, value: value))
@@ -127,8 +162,9 @@ final class ReportBuilder {
       if let last = suites.last, last.depth == depth {
         suites.removeLast()
         suitePath.removeLast()
+        if counting { suiteHashes.removeLast() }
       }
-    case .testcase where testcase != nil && depth == testcaseDepth:
+    case .testcase where inTestCase && depth == testcaseDepth:
       finishTestCase()
     case .failure, .error, .skipped, .flakyFailure, .flakyError, .rerunFailure, .rerunError:
       guard result != nil, depth == resultDepth else { break }
@@ -163,6 +199,10 @@ final class ReportBuilder {
 
   private func startTestCase(_ attributes: AttributeList) {
     testcaseDepth = depth
+    if counting {
+      startCountedTestCase(attributes)
+      return
+    }
     var started = TestCaseResult(suitePath: suitePath, name: "")
     nameHasAt = false
     var sawTime = false
@@ -189,6 +229,47 @@ final class ReportBuilder {
     systemErr.reset()
   }
 
+  /// Counting keeps the key's raw bytes and makes Strings only on demand.
+  private func startCountedTestCase(_ attributes: AttributeList) {
+    countedOpen = true
+    countedLine = nil
+    countedDuration = nil
+    countedStatusAttribute = nil
+    countedResults.removeAll(keepingCapacity: true)
+    rawName.removeAll(keepingCapacity: true)
+    hasClassname = false
+    hasFile = false
+    var sawTime = false
+    attributes.forEach { localName, value in
+      switch TestCaseAttribute(localName) {
+      case .name: Self.keep(value, in: &rawName)
+      case .classname:
+        hasClassname = true
+        Self.keep(value, in: &rawClassname)
+      case .file:
+        hasFile = true
+        Self.keep(value, in: &rawFile)
+      case .line: countedLine = Self.integer(value)
+      case .time:
+        if !sawTime { countedDuration = DurationParser.seconds(bytes: value) }
+        sawTime = sawTime || localName[1] == UInt8(ascii: "i")
+      case .status: countedStatusAttribute = AttributeList.decode(value).lowercased()
+      case .timestamp, .other: break
+      }
+    }
+  }
+
+  /// Copies an attribute value, decoding it the way ``AttributeList/decode(_:)`` does
+  /// so the key hashes the same bytes as the String the in-memory path makes.
+  private static func keep(_ value: UnsafeBufferPointer<UInt8>, in buffer: inout [UInt8]) {
+    buffer.removeAll(keepingCapacity: true)
+    if let base = value.baseAddress, memchr(base, 0x26, value.count) != nil {
+      buffer.append(contentsOf: AttributeList.decode(value).utf8)
+    } else {
+      buffer.append(contentsOf: value)
+    }
+  }
+
   private static func integer(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
     var value = 0
     var digits = 0
@@ -202,6 +283,11 @@ final class ReportBuilder {
   }
 
   private func finishTestCase() {
+    if case .tallies(let handler) = delivery {
+      capture = .none
+      finishCountedTestCase(handler)
+      return
+    }
     guard var finished = testcase.take() else { return }
     capture = .none
     if !systemOut.isEmpty { finished.systemOut = systemOut.text }
@@ -211,7 +297,33 @@ final class ReportBuilder {
     if finished.file == nil, let suiteFile = suites.last?.file { finished.file = suiteFile }
     enrich(&finished)
     testcaseCount += 1
-    onTestCase(finished)
+    if case .results(let onTestCase) = delivery { onTestCase(finished) }
+  }
+
+  private func finishCountedTestCase(_ handler: TallyHandler) {
+    countedOpen = false
+    var hash = suiteHashes.last ?? LogicalKeyHash()
+    if hasClassname { rawClassname.withUnsafeBufferPointer { hash.combine($0) } } else { hash.combine("") }
+    rawName.withUnsafeBufferPointer { hash.combine($0) }
+    let status =
+      countedResults.isEmpty && countedStatusAttribute == nil
+      ? TestStatus.passed : StatusRules.status(results: countedResults, statusAttribute: countedStatusAttribute)
+    let tally = TestCaseTally(
+      keyHash: hash.value, status: status, hadReruns: countedResults.contains { $0.kind.isRerun },
+      duration: countedDuration, isSuiteLevel: false)
+    testcaseCount += 1
+    handler(tally) {
+      var full = TestCaseResult(
+        suitePath: suitePath, name: String(decoding: rawName, as: UTF8.self), line: countedLine,
+        duration: countedDuration, statusAttribute: countedStatusAttribute, results: countedResults)
+      if hasClassname { full.classname = String(decoding: rawClassname, as: UTF8.self) }
+      if hasFile { full.file = String(decoding: rawFile, as: UTF8.self) }
+      if full.file == nil, let suiteFile = suites.last?.file { full.file = suiteFile }
+      nameHasAt = full.name.utf8.contains(UInt8(ascii: "@"))
+      outputTestID = nil
+      enrich(&full)
+      return full
+    }
   }
 
   private func finishResult() {
@@ -223,6 +335,8 @@ final class ReportBuilder {
     }
     if resultIsSuiteLevel {
       emitSuiteLevelResult(finished)
+    } else if counting {
+      countedResults.append(finished)
     } else {
       testcase?.results.append(finished)
     }
@@ -236,7 +350,14 @@ final class ReportBuilder {
       suitePath: suitePath, name: suites.last?.name ?? "", file: suites.last?.file,
       results: [element], isSuiteLevel: true)
     enrich(&synthetic)
-    onTestCase(synthetic)
+    switch delivery {
+    case .results(let onTestCase): onTestCase(synthetic)
+    case .tallies(let handler):
+      let tally = TestCaseTally(
+        keyHash: LogicalKeyHash.of(synthetic), status: synthetic.status, hadReruns: false,
+        duration: synthetic.duration, isSuiteLevel: true)
+      handler(tally) { synthetic }
+    }
   }
 
   /// Fills the Testomat.io id, Jira keys and source location.

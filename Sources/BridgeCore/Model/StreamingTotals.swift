@@ -1,25 +1,22 @@
 /// Totals over a stream of testcases without keeping them.
 ///
-/// Each logical test is remembered as one 64-bit word in an open-addressing
-/// table: 60 bits of a hash of its key and 4 bits of state. A report with
+/// Each logical test is remembered as 6 bytes in a ``CompactKeyTable``: 56 bits
+/// of a ``LogicalKeyHash`` of its key and 4 bits of state, so a report with
 /// millions of testcases is counted in tens of megabytes. Two different tests
-/// whose 60-bit hashes collide would be merged (about one chance in 10^5 for
-/// five million tests); the in-memory path (``LogicalTest/group(_:)``) is
-/// exact and is used by every output that lists tests.
+/// whose hashes collide would be merged (about one chance in 10^4 for five
+/// million tests); the in-memory path (``LogicalTest/group(_:)``) is exact and
+/// is used by every output that lists tests.
 public struct StreamingTotals: Sendable {
-  private static let stateBits: UInt64 = 4
-  private static let stateMask: UInt64 = 0xF
   /// State bits: the attempt's status (2 bits), an earlier attempt failed, reruns seen.
-  private static let failedBefore: UInt64 = 1 << 2
-  private static let hadReruns: UInt64 = 1 << 3
+  private static let failedBefore: UInt8 = 1 << 2
+  private static let hadReruns: UInt8 = 1 << 3
 
-  private var slots: [UInt64] = Array(repeating: 0, count: 1 << 12)
-  private var used = 0
+  private var table = CompactKeyTable(merge: StreamingTotals.merge)
   private var testcases = 0
   private var duration = 0.0
-  /// Failing tests kept for display, by key hash; at most ``failureLimit``.
-  private var failures: [UInt64: TestCaseResult] = [:]
-  private var failureOrder: [UInt64] = []
+  /// Failing tests kept for display with their key hashes, in the order they
+  /// failed; at most ``failureLimit``, so a scan beats hashing every testcase.
+  private var failures: [(hash: UInt64, testcase: TestCaseResult)] = []
   public let failureLimit: Int
 
   public init(failureLimit: Int = 20) {
@@ -30,76 +27,71 @@ public struct StreamingTotals: Sendable {
   /// earlier attempt failed and this one passed).
   @discardableResult
   public mutating func add(_ testcase: TestCaseResult) -> TestOutcome {
-    if !testcase.isSuiteLevel { testcases += 1 }
-    duration += testcase.duration ?? 0
-    let status = testcase.status
-    let hash = Self.hash(testcase)
-    var state = Self.code(status)
-    if testcase.results.contains(where: { $0.kind.isRerun }) { state |= Self.hadReruns }
-    let slot = findSlot(hash)
-    if slots[slot] != 0 {
-      let previous = slots[slot] & Self.stateMask
-      let previousStatus = previous & 0x3
-      if previousStatus == 1 || previousStatus == 2 || previous & Self.failedBefore != 0 { state |= Self.failedBefore }
-    } else {
-      used += 1
-    }
-    slots[slot] = (hash << Self.stateBits) | state
-    if used * 4 > slots.count * 3 { grow() }
-    if status == .failed || status == .error {
-      if failures[hash] != nil || failures.count < failureLimit {
-        if failures[hash] == nil { failureOrder.append(hash) }
-        failures[hash] = testcase
+    let tally = TestCaseTally(
+      keyHash: LogicalKeyHash.of(testcase), status: testcase.status,
+      hadReruns: testcase.results.contains { $0.kind.isRerun }, duration: testcase.duration,
+      isSuiteLevel: testcase.isSuiteLevel)
+    return add(tally) { testcase }
+  }
+
+  /// Counts one testcase known by its ``TestCaseTally``; `result` is called only
+  /// when the testcase is kept for display (a failing test while there is room).
+  @discardableResult
+  public mutating func add(_ tally: TestCaseTally, result: () -> TestCaseResult) -> TestOutcome {
+    prepare(tally, result: result)
+    return Self.outcome(table.merge(tally.keyHash, Self.state(tally)))
+  }
+
+  /// Counts one testcase like ``add(_:result:)`` without telling its outcome so
+  /// far, which lets the table apply testcases a batch at a time (faster on
+  /// reports too large for the processor's caches).
+  public mutating func count(_ tally: TestCaseTally, result: () -> TestCaseResult) {
+    prepare(tally, result: result)
+    table.mergeLater(tally.keyHash, Self.state(tally))
+  }
+
+  /// Everything but the table: the counts of testcases and time, and the failing tests kept.
+  private mutating func prepare(_ tally: TestCaseTally, result: () -> TestCaseResult) {
+    if !isKnownUniquelyReferenced(&table) { table = table.copy() }
+    if !tally.isSuiteLevel { testcases += 1 }
+    duration += tally.duration ?? 0
+    let hash = tally.keyHash
+    let kept = failures.firstIndex { $0.hash == hash }
+    if tally.status == .failed || tally.status == .error {
+      if let kept {
+        failures[kept].testcase = result()
+      } else if failures.count < failureLimit {
+        failures.append((hash, result()))
       }
-    } else if failures[hash] != nil {
-      failures[hash] = nil
-      failureOrder.removeAll { $0 == hash }
+    } else if let kept {
+      failures.remove(at: kept)
     }
-    return Self.outcome(state)
+  }
+
+  private static func state(_ tally: TestCaseTally) -> UInt8 {
+    code(tally.status) | (tally.hadReruns ? hadReruns : 0)
+  }
+
+  /// An attempt's state after the attempts before it: an earlier failure is remembered.
+  @Sendable private static func merge(_ previous: UInt8?, _ state: UInt8) -> UInt8 {
+    guard let previous else { return state }
+    let previousStatus = previous & 0x3
+    let failed = previousStatus == 1 || previousStatus == 2 || previous & failedBefore != 0
+    return failed ? state | failedBefore : state
   }
 
   public var totals: RunTotals {
     var totals = RunTotals()
     totals.testcases = testcases
     totals.duration = duration
-    for word in slots where word != 0 { totals.add(outcome: Self.outcome(word & Self.stateMask)) }
+    table.forEachState { totals.add(outcome: Self.outcome($0)) }
     return totals
   }
 
   /// Final failing attempts of up to ``failureLimit`` failing tests, in the order they failed.
-  public var failingTests: [TestCaseResult] { failureOrder.compactMap { failures[$0] } }
+  public var failingTests: [TestCaseResult] { failures.map(\.testcase) }
 
-  // MARK: - Table
-
-  /// A non-zero 60-bit hash of the logical test key.
-  private static func hash(_ testcase: TestCaseResult) -> UInt64 {
-    var hasher = Hasher()
-    hasher.combine(testcase.suitePath.count)
-    for suite in testcase.suitePath { hasher.combine(suite) }
-    hasher.combine(testcase.classname ?? "")
-    hasher.combine(testcase.name)
-    let value = UInt64(bitPattern: Int64(hasher.finalize())) >> stateBits
-    return value == 0 ? 1 : value
-  }
-
-  /// The slot holding `hash`, or the empty slot where it belongs (linear probing).
-  private func findSlot(_ hash: UInt64) -> Int {
-    let mask = slots.count - 1
-    var index = Int(truncatingIfNeeded: hash) & mask
-    while true {
-      let word = slots[index]
-      if word == 0 || word >> Self.stateBits == hash { return index }
-      index = (index + 1) & mask
-    }
-  }
-
-  private mutating func grow() {
-    let old = slots
-    slots = Array(repeating: 0, count: old.count * 2)
-    for word in old where word != 0 { slots[findSlot(word >> Self.stateBits)] = word }
-  }
-
-  private static func code(_ status: TestStatus) -> UInt64 {
+  private static func code(_ status: TestStatus) -> UInt8 {
     switch status {
     case .passed: return 0
     case .failed: return 1
@@ -108,12 +100,30 @@ public struct StreamingTotals: Sendable {
     }
   }
 
-  private static func outcome(_ state: UInt64) -> TestOutcome {
+  private static func outcome(_ state: UInt8) -> TestOutcome {
     switch state & 0x3 {
     case 1: return .failed
     case 2: return .error
     case 3: return .skipped
     default: return state & (failedBefore | hadReruns) != 0 ? .flaky : .passed
     }
+  }
+}
+
+/// What counting needs of one testcase: its key's hash, status and time.
+public struct TestCaseTally: Sendable {
+  public var keyHash: UInt64
+  public var status: TestStatus
+  /// Surefire rerun elements seen (a pass with them is flaky).
+  public var hadReruns: Bool
+  public var duration: Double?
+  public var isSuiteLevel: Bool
+
+  public init(keyHash: UInt64, status: TestStatus, hadReruns: Bool, duration: Double?, isSuiteLevel: Bool) {
+    self.keyHash = keyHash
+    self.status = status
+    self.hadReruns = hadReruns
+    self.duration = duration
+    self.isSuiteLevel = isSuiteLevel
   }
 }

@@ -13,9 +13,14 @@ public enum StatusRules {
   ]
 
   public static func status(of testcase: TestCaseResult) -> TestStatus {
+    status(results: testcase.results, statusAttribute: testcase.statusAttribute)
+  }
+
+  /// The status of an attempt with these result elements and `status` attribute (lowercased).
+  public static func status(results: [ResultElement], statusAttribute: String?) -> TestStatus {
     var sawFailure = false
     var sawSkipped = false
-    for result in testcase.results {
+    for result in results {
       switch result.kind {
       case .error: return .error
       case .failure: sawFailure = true
@@ -25,7 +30,7 @@ public enum StatusRules {
     }
     if sawFailure { return .failed }
     if sawSkipped { return .skipped }
-    if let attribute = testcase.statusAttribute, notRunStatusAttributes.contains(attribute) {
+    if let attribute = statusAttribute, notRunStatusAttributes.contains(attribute) {
       return .skipped
     }
     return .passed
