@@ -9,8 +9,10 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
   public enum Kind: Sendable, Hashable {
     /// No response: the connection failed, dropped, or the reply was not usable HTTP.
     /// `isConnectionError` is true when the server could not be reached or the connection was
-    /// lost, the cases where a retry can help.
-    case transport(description: String, isConnectionError: Bool)
+    /// lost, the cases where a retry can help. `neverSent` is true only when the request provably
+    /// never reached a server (the host name did not resolve, the connection was refused), so
+    /// nothing can have applied it.
+    case transport(description: String, isConnectionError: Bool, neverSent: Bool = false)
     /// No complete response within the allowed time, in seconds.
     case timeout(after: Double)
     /// A response arrived with a non-2xx status; `bodyPrefix` is its first 512 bytes, redacted.
@@ -52,7 +54,13 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
 
   /// Whether the server could not be reached or the connection dropped.
   public var isConnectionError: Bool {
-    if case .transport(_, let isConnectionError) = kind { return isConnectionError }
+    if case .transport(_, let isConnectionError, _) = kind { return isConnectionError }
+    return false
+  }
+
+  /// Whether the request provably never reached a server, so repeating it cannot apply it twice.
+  public var wasNeverSent: Bool {
+    if case .transport(_, _, let neverSent) = kind { return neverSent }
     return false
   }
 
@@ -66,7 +74,7 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
   /// The failure alone, without the request line: `HTTP 503: {"message":"busy"}`.
   public var reason: String {
     switch kind {
-    case .transport(let description, let isConnectionError):
+    case .transport(let description, let isConnectionError, _):
       return isConnectionError ? "connection error: \(description)" : description
     case .timeout(let seconds):
       return "timed out after \(HTTPError.formatSeconds(seconds))"

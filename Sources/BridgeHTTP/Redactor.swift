@@ -39,6 +39,36 @@ public enum Redactor {
     return redactPatterns(components.string ?? url.absoluteString)
   }
 
+  /// The URL with its credentials removed rather than masked, for URLs that are stored and used
+  /// again (a spool's base URL): no user info, no credential query parameters (and no query left
+  /// when those were all it had), no fragment. `https://u:p@host/x?api_key=k&a=1` →
+  /// `https://host/x?a=1`. A URL that cannot be taken apart comes back as nil.
+  public static func withoutCredentials(_ url: URL) -> URL? {
+    guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return nil }
+    components.percentEncodedUser = nil
+    components.percentEncodedPassword = nil
+    components.percentEncodedFragment = nil
+    if let items = components.percentEncodedQueryItems {
+      let kept = items.filter { !isSensitiveQueryName($0.name) }
+      components.percentEncodedQueryItems = kept.isEmpty ? nil : kept
+    }
+    return components.url
+  }
+
+  /// A URL as the user typed it, possibly not a valid one, made fit to echo in an error:
+  /// whatever precedes an `@` after the scheme (user info) is dropped, then credential
+  /// query parameters and key-shaped text are masked as in ``redact(text:secrets:)``.
+  /// `htps://bob:s3cret@host/x?api_key=k` → `htps://host/x?api_key=REDACTED`.
+  public static func redact(urlText text: String) -> String {
+    var shown = Substring(text)
+    if let at = shown.lastIndex(of: "@") {
+      let before = shown[..<at]
+      let scheme = before.range(of: "://").map { String(before[..<$0.upperBound]) } ?? ""
+      shown = Substring(scheme + shown[shown.index(after: at)...])
+    }
+    return redact(text: String(shown), secrets: [])
+  }
+
   /// `text` with every listed secret (those of at least 4 characters) replaced by `[REDACTED]`,
   /// plus anything that looks like a credential whatever its value: `"api_key":"…"` JSON fields,
   /// `Authorization: …` header lines, `api_key=…` query parameters, bearer credentials and

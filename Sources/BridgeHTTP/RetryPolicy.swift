@@ -15,18 +15,26 @@ public enum RetryDecision: Sendable, Equatable {
 /// When and how long to wait before sending a request again. ``decision(for:request:attempt:)``
 /// is a pure function of its inputs plus the injected random source and clock.
 ///
-/// Retried, only for requests that are safe to repeat (``HTTPRequest/isRetrySafe``):
+/// Retried, for requests that are safe to repeat (``HTTPRequest/isRetrySafe``):
 /// connection errors, timeouts, 408, 429, 500, 502, 503 and 504.
 ///
 /// 500 is retried too. For a plain POST it would be wrong (the server may have applied the write
 /// before failing), but a retry-safe request is idempotent or carries ids the server
 /// de-duplicates on (Testomat.io `rid`s), so a repeat cannot double-apply, and 500s from busy
-/// reporting backends are often transient. Non-retry-safe requests are never repeated, whatever
-/// the failure: even a connection error may come after the server received the body.
+/// reporting backends are often transient.
+///
+/// A request that is not safe to repeat is retried only after a failure that proves it was
+/// **not applied** (``isNotApplied(_:)``): a 429 (the server refused it before doing anything,
+/// RFC 6585), or a transport failure before any byte reached a server (the name did not resolve,
+/// the connection was refused: ``HTTPError/wasNeverSent``). Any other failure, a 5xx, a timeout
+/// or a connection lost after sending, may come after the server applied it, so it is not repeated.
 ///
 /// Waits follow capped exponential backoff with full jitter: attempt `n` waits a random time in
 /// `0...min(maxDelay, baseDelay * 2^(n-1))`. A `Retry-After` header (seconds or an HTTP date)
 /// replaces the backoff, capped at ``maxRetryAfter``.
+///
+/// With ``overallBudget`` set, one call (every attempt and every wait) ends within that many
+/// seconds: a wait that would not leave time for another attempt ends the retries at once.
 public struct RetryPolicy: Sendable {
   /// Total attempts including the first; 1 disables retries.
   public var maxAttempts: Int
@@ -42,6 +50,9 @@ public struct RetryPolicy: Sendable {
   public var random: @Sendable () -> Double
   /// The clock `Retry-After` dates are measured against.
   public var now: any NowProvider
+  /// The longest one call may take, every attempt and wait included, in seconds; nil for no limit
+  /// beyond ``maxAttempts``.
+  public var overallBudget: TimeInterval?
 
   public init(
     maxAttempts: Int = 5,
@@ -50,7 +61,8 @@ public struct RetryPolicy: Sendable {
     jitter: Bool = true,
     maxRetryAfter: TimeInterval = 120,
     random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-    now: any NowProvider = SystemNowProvider()
+    now: any NowProvider = SystemNowProvider(),
+    overallBudget: TimeInterval? = nil
   ) {
     self.maxAttempts = maxAttempts
     self.baseDelay = baseDelay
@@ -59,6 +71,7 @@ public struct RetryPolicy: Sendable {
     self.maxRetryAfter = maxRetryAfter
     self.random = random
     self.now = now
+    self.overallBudget = overallBudget
   }
 
   /// A policy that never retries.
@@ -67,9 +80,10 @@ public struct RetryPolicy: Sendable {
   /// Statuses worth repeating for a retry-safe request.
   public static let retryableStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
 
-  /// The decision after attempt number `attempt` (1 for the first) ended with `outcome`.
+  /// The decision after attempt number `attempt` (1 for the first) ended with `outcome`,
+  /// `elapsed` seconds after the call's first attempt started (for ``overallBudget``).
   public func decision(
-    for outcome: Result<HTTPResponse, HTTPError>, request: HTTPRequest, attempt: Int
+    for outcome: Result<HTTPResponse, HTTPError>, request: HTTPRequest, attempt: Int, elapsed: TimeInterval = 0
   ) -> RetryDecision {
     let failure: String
     var serverDelay: TimeInterval?
@@ -80,20 +94,43 @@ public struct RetryPolicy: Sendable {
       serverDelay = response.header("Retry-After").flatMap(retryAfterSeconds)
     case .failure(let error):
       switch error.kind {
-      case .transport(_, isConnectionError: true): failure = "connection error"
+      case .transport(_, isConnectionError: true, _): failure = "connection error"
       case .timeout: failure = "timeout"
       case .transport, .status, .decoding, .refused, .cancelled: return .done
       }
     }
-    guard request.isRetrySafe else {
+    guard request.isRetrySafe || Self.isNotApplied(outcome) else {
       return .giveUp(reason: "\(failure); not retried: a \(request.method.rawValue) request is not safe to repeat")
     }
     let attempts = max(1, maxAttempts)
     guard attempt < attempts else {
       return .giveUp(reason: "\(failure); giving up after \(attempt) attempt\(attempt == 1 ? "" : "s")")
     }
-    if let serverDelay { return .retry(after: min(max(0, serverDelay), max(0, maxRetryAfter))) }
-    return .retry(after: backoff(attempt: attempt))
+    let delay = serverDelay.map { min(max(0, $0), max(0, maxRetryAfter)) } ?? backoff(attempt: attempt)
+    if let overallBudget {
+      let remaining = overallBudget - max(0, elapsed)
+      guard delay < remaining else {
+        let wait = serverDelay != nil ? "Retry-After \(HTTPError.formatSeconds(delay))" : "the next wait"
+        return .giveUp(
+          reason: "\(failure); giving up: \(wait) would pass the \(HTTPError.formatSeconds(overallBudget)) limit of this call")
+      }
+    }
+    return .retry(after: delay)
+  }
+
+  /// Whether a failed attempt provably left the server unchanged, so even a request that is not
+  /// safe to repeat may be sent again: a 429 answer, or a transport failure before anything was
+  /// sent. Pure: it reads nothing but `outcome`.
+  public static func isNotApplied(_ outcome: Result<HTTPResponse, HTTPError>) -> Bool {
+    switch outcome {
+    case .success(let response): return response.status == 429
+    case .failure(let error): return error.wasNeverSent
+    }
+  }
+
+  /// Seconds left of the call's budget `elapsed` seconds in; nil without a budget.
+  public func remainingBudget(elapsed: TimeInterval) -> TimeInterval? {
+    overallBudget.map { max(0, $0 - max(0, elapsed)) }
   }
 
   /// The wait after failed attempt `attempt`: `min(maxDelay, baseDelay * 2^(attempt-1))`,

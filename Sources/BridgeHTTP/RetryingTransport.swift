@@ -36,6 +36,10 @@ public struct HTTPAttemptRecord: Sendable, Hashable {
 /// The last outcome is returned as it is: a final non-2xx response comes back as a response, and
 /// only transport failures are thrown. Cancellation while waiting throws
 /// ``HTTPError/Kind/cancelled``.
+///
+/// With ``RetryPolicy/overallBudget`` set, the call is bounded as a whole, measured on the
+/// policy's clock: no attempt is given longer than what is left of the budget (its `timeout` is
+/// cut to it), and a wait that would pass the budget ends the retries.
 public struct RetryingTransport: HTTPTransport {
   public let base: any HTTPTransport
   public let policy: RetryPolicy
@@ -58,15 +62,22 @@ public struct RetryingTransport: HTTPTransport {
   public func send(_ request: HTTPRequest) async throws(HTTPError) -> HTTPResponse {
     let clock = ContinuousClock()
     let redactedURL = Redactor.redact(url: request.url)
+    let callStart = policy.now.now()
     var attempt = 0
     while true {
       attempt += 1
       if Task.isCancelled { throw HTTPError(.cancelled, request: request) }
       let startedAt = policy.now.now()
       let start = clock.now
+      var attemptRequest = request
+      if let remaining = policy.remainingBudget(elapsed: startedAt.timeIntervalSince(callStart)),
+        remaining < (request.timeout ?? URLSessionTransport.standardTimeout)
+      {
+        attemptRequest.timeout = max(0.001, remaining)
+      }
       let outcome: Result<HTTPResponse, HTTPError>
       do {
-        outcome = .success(try await base.send(request))
+        outcome = .success(try await base.send(attemptRequest))
       } catch {
         outcome = .failure(error)
       }
@@ -81,7 +92,8 @@ public struct RetryingTransport: HTTPTransport {
         }
         observer(record)
       }
-      switch policy.decision(for: outcome, request: request, attempt: attempt) {
+      let elapsedInCall = policy.now.now().timeIntervalSince(callStart)
+      switch policy.decision(for: outcome, request: request, attempt: attempt, elapsed: elapsedInCall) {
       case .done, .giveUp:
         return try outcome.get()
       case .retry(let delay):

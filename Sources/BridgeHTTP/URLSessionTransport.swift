@@ -166,6 +166,10 @@ public struct URLSessionTransport: HTTPTransport {
 
   /// The taxonomy entry for a URLSession failure. Descriptions are fixed phrases, never the
   /// system's text, which can embed the full URL.
+  ///
+  /// `neverSent` marks the failures that happen before a connection exists (the name did not
+  /// resolve, the connection was refused, no network): no server saw a byte of the request.
+  /// A lost connection or an empty reply may come after the server applied it, so they are not.
   static func kind(for error: any Error, timeout: Double) -> HTTPError.Kind {
     guard let urlError = error as? URLError else {
       return .transport(description: "unexpected failure", isConnectionError: false)
@@ -174,15 +178,15 @@ public struct URLSessionTransport: HTTPTransport {
     case .timedOut: return .timeout(after: timeout)
     case .cancelled: return .cancelled
     case .cannotConnectToHost:
-      return .transport(description: "cannot connect to the server", isConnectionError: true)
+      return .transport(description: "cannot connect to the server", isConnectionError: true, neverSent: true)
     case .networkConnectionLost:
       return .transport(description: "the connection was lost", isConnectionError: true)
     case .notConnectedToInternet:
-      return .transport(description: "no network connection", isConnectionError: true)
+      return .transport(description: "no network connection", isConnectionError: true, neverSent: true)
     case .cannotFindHost:
-      return .transport(description: "cannot resolve the host name", isConnectionError: true)
+      return .transport(description: "cannot resolve the host name", isConnectionError: true, neverSent: true)
     case .dnsLookupFailed:
-      return .transport(description: "DNS lookup failed", isConnectionError: true)
+      return .transport(description: "DNS lookup failed", isConnectionError: true, neverSent: true)
     case .secureConnectionFailed:
       return .transport(description: "TLS handshake failed", isConnectionError: false)
     case .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,

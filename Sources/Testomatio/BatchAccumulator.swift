@@ -47,15 +47,37 @@ public struct BatchAccumulator: Sendable {
     return batch
   }
 
-  /// An upper bound of the result's JSON size: its strings (escaping can at most
-  /// double them, but real text rarely grows) plus room for keys and numbers.
+  /// An upper bound of the result's JSON size as `TestomatioClient` encodes it: every string
+  /// counted as escaped (``escapedBytes(_:)``), a fixed allowance for the keys, numbers and
+  /// punctuation, and one byte for the comma that separates it from the next result.
   static func estimatedBytes(_ result: TestResultPayload) -> Int {
     var bytes = 320
-    for text in [result.title, result.suiteTitle, result.file, result.message, result.stack, result.testID, result.rid] {
-      if let text { bytes += text.utf8.count + text.utf8.count / 8 }
+    for text in [result.status, result.title, result.suiteTitle, result.file, result.message, result.stack, result.testID, result.rid] {
+      if let text { bytes += escapedBytes(text) }
     }
-    for (key, value) in result.meta ?? [:] { bytes += key.utf8.count + value.utf8.count + 8 }
-    bytes += (result.links?.count ?? 0) * 32
+    for (key, value) in result.meta ?? [:] { bytes += escapedBytes(key) + escapedBytes(value) + 2 }
+    for link in result.links ?? [] {
+      bytes += 3
+      for (key, value) in link { bytes += escapedBytes(key) + escapedBytes(value) + 2 }
+    }
+    return bytes
+  }
+
+  /// The most bytes `text` can take as a JSON string, quotes included: `"` and `\` become two
+  /// bytes, control characters at most six (`\u001f`), U+2028 and U+2029 six (`\u2028`, in case
+  /// an encoder escapes them), everything else its UTF-8 bytes as they are.
+  static func escapedBytes(_ text: String) -> Int {
+    var bytes = 2
+    var previous: (UInt8, UInt8) = (0, 0)
+    for byte in text.utf8 {
+      switch byte {
+      case 0x22, 0x5C: bytes += 2
+      case 0x00..<0x20, 0x7F: bytes += 6
+      case 0xA8...0xA9 where previous == (0xE2, 0x80): bytes += 4  // its first two bytes counted 1 each
+      default: bytes += 1
+      }
+      previous = (previous.1, byte)
+    }
     return bytes
   }
 }

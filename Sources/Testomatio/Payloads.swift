@@ -52,7 +52,8 @@ public struct TestResultPayload: Codable, Sendable, Hashable {
   public var stack: String?
   /// Milliseconds (see the README: the official JS reporter and JUnit import send ms).
   public var runTime: Double?
-  /// Stable report id: `<run id>-<hash of the test's identity>`; a re-sent result replaces, never doubles.
+  /// Stable report id: `<run id>-<hash of the test's identity and environment>`; a re-sent result
+  /// replaces, never doubles.
   public var rid: String
   public var create: Bool?
   public var meta: [String: String]?
@@ -121,8 +122,17 @@ public enum Payloads {
     }
   }
 
-  /// The stable part of a result's `rid`: a 64-bit FNV-1a hash of the test's identity.
-  public static func ridSuffix(for key: LogicalTestKey) -> String {
+  /// The stable part of a result's `rid`: a 64-bit FNV-1a hash of the test's identity and of
+  /// the run's environment (`TESTOMATIO_ENV`).
+  ///
+  /// The environment is in the hash as the official reporters put it in theirs (pytestomatio
+  /// sends `<env>-<test>-<id>`): matrix jobs joining one shared run with different environments
+  /// report the same test twice, and each execution must keep its own result. It is read as a
+  /// set (``normalisedEnvironment(_:)``: `Linux, Chrome` and `Chrome,Linux` hash alike); without
+  /// one the hash is the identity's alone, as before environments were part of it.
+  /// The test's Testomat.io id is left out: a retried attempt can lose it (Surefire reruns drop
+  /// `system-out`, and its `tid://`), and must still replace the earlier attempt.
+  public static func ridSuffix(for key: LogicalTestKey, environment: String? = nil) -> String {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     func mix(_ text: String) {
       for byte in text.utf8 {
@@ -136,8 +146,21 @@ public enum Payloads {
     mix("\u{1E}")
     mix(key.classname)
     mix(key.name)
+    if let environment = normalisedEnvironment(environment) {
+      mix("\u{1D}")
+      mix(environment)
+    }
     let hex = String(hash, radix: 16)
     return String(repeating: "0", count: 16 - hex.count) + hex
+  }
+
+  /// The environments of `TESTOMATIO_ENV` as a set: split on commas, trimmed, empty ones
+  /// dropped, sorted and de-duplicated; nil when none is left.
+  public static func normalisedEnvironment(_ environment: String?) -> String? {
+    guard let environment else { return nil }
+    let names = Set(
+      environment.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty })
+    return names.isEmpty ? nil : names.sorted().joined(separator: ",")
   }
 
   public static func rid(runID: String, suffix: String) -> String { "\(runID)-\(suffix)" }
@@ -168,7 +191,7 @@ public enum Payloads {
       message: explaining.flatMap { $0.message ?? $0.text.map(firstLine) },
       stack: stack(for: test, outcome: outcome, explaining: explaining, limit: config.stackLimit),
       runTime: finite((test.duration * 1000 * 1000).rounded() / 1000),
-      rid: ridSuffix(for: test.key),
+      rid: ridSuffix(for: test.key, environment: config.environment),
       create: config.createTests ? true : nil,
       meta: meta.isEmpty ? nil : meta,
       links: test.jiraKeys.isEmpty ? nil : test.jiraKeys.map { ["jira": $0] })

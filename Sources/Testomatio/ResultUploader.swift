@@ -151,10 +151,16 @@ public struct SpoolFlusher: Sendable {
   public let spool: Spool
   public let apiKey: String
   public let makeClient: @Sendable (URL) -> TestomatioClient
+  /// Send through the client but leave the spool as it is: no batch is removed, no manifest
+  /// rewritten (a dry run, whose client only records the requests).
+  public var keepsSpool: Bool
 
-  public init(spool: Spool, apiKey: String, makeClient: @escaping @Sendable (URL) -> TestomatioClient) {
+  public init(
+    spool: Spool, apiKey: String, keepsSpool: Bool = false, makeClient: @escaping @Sendable (URL) -> TestomatioClient
+  ) {
     self.spool = spool
     self.apiKey = apiKey
+    self.keepsSpool = keepsSpool
     self.makeClient = makeClient
   }
 
@@ -188,7 +194,7 @@ public struct SpoolFlusher: Sendable {
       if manifest.runID == nil {
         let run = try await client.createRun(manifest.runRequest)
         manifest.runID = run.uid
-        try spool.writeManifest(manifest, to: entry)
+        if !keepsSpool { try spool.writeManifest(manifest, to: entry) }
         onEvent("created Testomat.io run \(run.uid)\(run.url.map { ": \($0)" } ?? "")")
       }
       guard let runID = manifest.runID else { return outcome }
@@ -196,7 +202,7 @@ public struct SpoolFlusher: Sendable {
       for file in spool.batchFiles(of: entry) {
         let batch = try spool.batch(at: file)
         try await client.uploadBatch(runID, ResultUploader.prefixed(batch, runID: runID))
-        spool.remove(file)
+        if !keepsSpool { spool.remove(file) }
         outcome.delivered += batch.tests.count
         onEvent("sent \(batch.tests.count) results from \(entry.name)/\(file.lastPathComponent)")
       }
@@ -204,7 +210,7 @@ public struct SpoolFlusher: Sendable {
         try await client.finishRun(runID, finish)
         outcome.finished = true
       }
-      spool.remove(entry.directory)
+      if !keepsSpool { spool.remove(entry.directory) }
     } catch let error as TestomatioError {
       outcome.error = error
     } catch {

@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeHTTP
 import Foundation
 
 /// What a spooled delivery needs besides its batches. Holds no secret: the API
@@ -13,6 +14,13 @@ public struct SpoolManifest: Codable, Sendable, Hashable {
   /// The closing request, when the run should be finished after the batches.
   public var finish: FinishBody?
   public var createdAt: Date
+
+  /// `text` without credentials (``Redactor/withoutCredentials(_:)``); text that is not a URL
+  /// is kept with anything that looks like a credential in it redacted.
+  static func storableURL(_ text: String) -> String {
+    if let url = URL(string: text), let clean = Redactor.withoutCredentials(url) { return clean.absoluteString }
+    return Redactor.redact(urlText: text)
+  }
 
   enum CodingKeys: String, CodingKey {
     case baseURL = "base_url", runID = "run_id", runRequest = "run_request", adoptRunID = "adopt_run_id"
@@ -67,7 +75,13 @@ public struct Spool: Sendable {
     return entry
   }
 
+  /// Writes the manifest; credentials in its base URL (user info, an `api_key` query) are
+  /// removed first, so the spool never holds one however the URL was given.
   public func writeManifest(_ manifest: SpoolManifest, to entry: Entry) throws(TestomatioError) {
+    var manifest = manifest
+    manifest.baseURL = SpoolManifest.storableURL(manifest.baseURL)
+    manifest.runRequest.apiKey = nil
+    manifest.finish?.apiKey = nil
     try write(manifest, to: entry.directory.appendingPathComponent("manifest.json"))
   }
 

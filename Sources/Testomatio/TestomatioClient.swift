@@ -24,7 +24,10 @@ public struct RunInfo: Sendable, Hashable, Codable {
 /// it) and in the query only for `GET /api/test_grep`. Requests that cannot
 /// apply twice are marked retry-safe: PUTs, and result uploads (each result
 /// carries a `rid`, so a re-sent batch replaces rather than adds). Creating a
-/// run is not retried after a response could have been lost.
+/// run is retried only when the failure proves it was not applied (a 429, a
+/// refused connection, a name that did not resolve: ``RetryPolicy/isNotApplied(_:)``),
+/// never after a response could have been lost: the reporter API has no
+/// idempotency key that would make a repeat safe.
 public struct TestomatioClient: Sendable {
   public let transport: any HTTPTransport
   public let baseURL: URL

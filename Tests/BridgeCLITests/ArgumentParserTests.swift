@@ -434,6 +434,66 @@ enum SampleSpecs {
   }
 }
 
+/// Flags that are on by default or from the environment, and `--no-<name>` to turn them off.
+@Suite struct NegatableFlagTests {
+  static let spec = CommandSpec(
+    name: "report",
+    abstract: "Report results.",
+    options: [
+      .flag("proceed", help: "Leave the run open.", environment: ["TESTOMATIO_PROCEED"], negatable: true),
+      .flag("create", help: "Create unmatched tests.", environment: ["TESTOMATIO_CREATE"], negatable: true),
+      .flag("verbose", help: "Print more."),
+    ]
+  )
+
+  func parse(_ arguments: [String], _ environment: [String: String] = [:]) throws(UsageError) -> ParsedArguments {
+    try ArgumentParser.parse(arguments, spec: Self.spec, environment: environment)
+  }
+
+  static let cases: [(arguments: [String], environment: [String: String], setting: Bool?)] = [
+    ([], [:], nil),
+    (["--proceed"], [:], true),
+    (["--no-proceed"], [:], false),
+    ([], ["TESTOMATIO_PROCEED": "1"], true),
+    ([], ["TESTOMATIO_PROCEED": "0"], false),
+    ([], ["TESTOMATIO_PROCEED": "false"], false),
+    (["--no-proceed"], ["TESTOMATIO_PROCEED": "1"], false),
+    (["--proceed"], ["TESTOMATIO_PROCEED": "0"], true),
+    (["--proceed", "--no-proceed"], [:], false),
+    (["--no-proceed", "--proceed"], [:], true),
+  ]
+
+  @Test(arguments: cases)
+  func theLastSpellingWinsOverTheEnvironment(arguments: [String], environment: [String: String], setting: Bool?) throws {
+    let parsed = try parse(arguments, environment)
+    #expect(parsed.flagSetting("proceed") == setting)
+    #expect(parsed.flag("proceed") == (setting ?? false))
+  }
+
+  @Test func aFlagThatIsNotNegatableHasNoNoSpelling() throws {
+    #expect(throws: UsageError.self) { try parse(["--no-verbose"]) }
+    #expect(throws: UsageError.self) { try parse(["--no-proceed=1"]) }
+    #expect(try parse(["--verbose"]).flag("verbose"))
+  }
+
+  @Test func helpAndUsageShowTheNoSpelling() {
+    let help = HelpFormatter.help(for: Self.spec)
+    #expect(help.contains("[--[no-]proceed]"))
+    #expect(help.contains("  --[no-]create"))
+    #expect(help.contains("[--verbose]"))
+    #expect(!help.contains("--[no-]verbose"))
+  }
+
+  @Test func aMistypedNoSpellingIsSuggested() {
+    do {
+      _ = try parse(["--no-procede"])
+      Issue.record("expected a usage error")
+    } catch {
+      #expect(error.message == "Unknown option '--no-procede'. Did you mean '--no-proceed'?")
+    }
+  }
+}
+
 @Suite struct SuggestionsTests {
   static let cases: [(input: String, candidates: [String], expected: String?)] = [
     ("frmat", ["format", "output"], "format"),

@@ -130,4 +130,34 @@ import Testing
       #expect(!description.contains(key) && !description.contains(plainKey))
     }
   }
+
+  // MARK: - URLs kept for later, and URLs typed wrong
+
+  static let credentialURLs: [(input: String, expected: String)] = [
+    ("https://bob:s3cret@app.testomat.io", "https://app.testomat.io"),
+    ("https://bob@testomat.example:8443/base/", "https://testomat.example:8443/base/"),
+    ("https://app.testomat.io/?api_key=tstmt_abcdef123", "https://app.testomat.io/"),
+    ("https://host/x?api_key=k1&team=qa&token=t2#frag", "https://host/x?team=qa"),
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+  ]
+
+  @Test(arguments: credentialURLs)
+  func storedURLsLoseTheirCredentials(input: String, expected: String) throws {
+    let clean = try #require(Redactor.withoutCredentials(url(input)))
+    #expect(clean.absoluteString == expected)
+  }
+
+  static let typedURLs: [(input: String, secrets: [String], kept: String)] = [
+    ("htps://bob:s3cret-pw@host.example/x?api_key=tstmt_zz99zz", ["s3cret-pw", "bob", "tstmt_zz99zz"], "htps://host.example/x"),
+    ("bob:s3cret-pw@host.example", ["s3cret-pw", "bob"], "host.example"),
+    ("https://host.example/?token=abcdef1234 junk", ["abcdef1234"], "https://host.example/?token=REDACTED"),
+    ("app.testomat.io", [], "app.testomat.io"),
+  ]
+
+  @Test(arguments: typedURLs)
+  func typedURLsAreShownWithoutCredentials(input: String, secrets: [String], kept: String) {
+    let shown = Redactor.redact(urlText: input)
+    for secret in secrets { #expect(!shown.contains(secret), "\(shown)") }
+    #expect(shown.contains(kept), "\(shown)")
+  }
 }

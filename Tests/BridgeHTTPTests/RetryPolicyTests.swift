@@ -40,11 +40,15 @@ import Testing
     StatusCase(status: 503, method: .PUT, retrySafe: false, expected: .retry),
     StatusCase(status: 503, method: .DELETE, retrySafe: false, expected: .retry),
     StatusCase(status: 503, method: .OPTIONS, retrySafe: false, expected: .retry),
-    // Not safe to repeat: never retried, whatever the status.
+    // Not safe to repeat: not retried after a status that may follow the write.
     StatusCase(status: 503, method: .POST, retrySafe: false, expected: .giveUp),
     StatusCase(status: 500, method: .POST, retrySafe: false, expected: .giveUp),
-    StatusCase(status: 429, method: .POST, retrySafe: false, expected: .giveUp),
     StatusCase(status: 502, method: .PATCH, retrySafe: false, expected: .giveUp),
+    StatusCase(status: 504, method: .POST, retrySafe: false, expected: .giveUp),
+    StatusCase(status: 408, method: .POST, retrySafe: false, expected: .giveUp),
+    // ...but a 429 says the server did nothing: retried for any method.
+    StatusCase(status: 429, method: .POST, retrySafe: false, expected: .retry),
+    StatusCase(status: 429, method: .PATCH, retrySafe: false, expected: .retry),
     // Retry-safe bodies (Testomat.io rids) make POST repeatable, 500 included.
     StatusCase(status: 500, method: .POST, retrySafe: true, expected: .retry),
     StatusCase(status: 503, method: .POST, retrySafe: true, expected: .retry),
@@ -76,8 +80,12 @@ import Testing
   static let errorCases: [ErrorCase] = [
     ErrorCase(kind: .transport(description: "refused", isConnectionError: true), method: .GET, expected: .retry),
     ErrorCase(kind: .timeout(after: 20), method: .GET, expected: .retry),
-    ErrorCase(kind: .transport(description: "refused", isConnectionError: true), method: .POST, expected: .giveUp),
+    ErrorCase(kind: .transport(description: "lost", isConnectionError: true), method: .POST, expected: .giveUp),
     ErrorCase(kind: .timeout(after: 20), method: .POST, expected: .giveUp),
+    // Never sent (refused, not resolved): nothing was applied, so any method is retried.
+    ErrorCase(kind: .transport(description: "refused", isConnectionError: true, neverSent: true), method: .POST, expected: .retry),
+    ErrorCase(kind: .transport(description: "no DNS", isConnectionError: true, neverSent: true), method: .PATCH, expected: .retry),
+    ErrorCase(kind: .transport(description: "refused", isConnectionError: true, neverSent: true), method: .GET, expected: .retry),
     ErrorCase(kind: .transport(description: "TLS handshake failed", isConnectionError: false), method: .GET, expected: .done),
     ErrorCase(kind: .decoding(description: "bad json"), method: .GET, expected: .done),
     ErrorCase(kind: .refused(reason: "plain http"), method: .GET, expected: .done),
@@ -177,8 +185,54 @@ import Testing
 
   @Test func retryAfterDoesNotMakeAnUnsafeRequestRetryable() {
     let decision = Self.plain.decision(
-      for: .success(response(429, headers: ["Retry-After": "1"])), request: request(.POST), attempt: 1)
+      for: .success(response(503, headers: ["Retry-After": "1"])), request: request(.POST), attempt: 1)
     #expect(decision != .retry(after: 1))
+  }
+
+  @Test func notAppliedIsAPureRuleOnTheOutcome() {
+    let post = request(.POST, body: "{}")
+    #expect(RetryPolicy.isNotApplied(.success(response(429))))
+    #expect(!RetryPolicy.isNotApplied(.success(response(503))))
+    #expect(!RetryPolicy.isNotApplied(.success(response(200))))
+    let refused = HTTPError(.transport(description: "refused", isConnectionError: true, neverSent: true), request: post)
+    let lost = HTTPError(.transport(description: "lost", isConnectionError: true), request: post)
+    #expect(RetryPolicy.isNotApplied(.failure(refused)))
+    #expect(!RetryPolicy.isNotApplied(.failure(lost)))
+    #expect(!RetryPolicy.isNotApplied(.failure(HTTPError(.timeout(after: 20), request: post))))
+    // A 429 on an unsafe POST honours Retry-After like any other retry.
+    let decision = Self.plain.decision(for: .success(response(429, headers: ["Retry-After": "7"])), request: post, attempt: 1)
+    #expect(decision == .retry(after: 7))
+    // ...and still stops at the last attempt.
+    let last = Self.plain.decision(for: .success(response(429)), request: post, attempt: 5)
+    #expect(last == .giveUp(reason: "HTTP 429; giving up after 5 attempts"))
+  }
+
+  // MARK: - Overall budget
+
+  @Test func aRetryAfterLongerThanWhatRemainsEndsTheRetriesAtOnce() {
+    var policy = Self.plain
+    policy.overallBudget = 60
+    let limited: Result<HTTPResponse, HTTPError> = .success(response(429, headers: ["Retry-After": "45"]))
+    #expect(policy.decision(for: limited, request: request(), attempt: 1, elapsed: 10) == .retry(after: 45))
+    guard case .giveUp(let reason) = policy.decision(for: limited, request: request(), attempt: 1, elapsed: 20) else {
+      Issue.record("a 45 s wait with 40 s left must end the retries")
+      return
+    }
+    #expect(reason == "HTTP 429; giving up: Retry-After 45 s would pass the 60 s limit of this call")
+  }
+
+  @Test func aBackoffLongerThanWhatRemainsEndsTheRetries() {
+    var policy = Self.plain
+    policy.overallBudget = 10
+    let busy: Result<HTTPResponse, HTTPError> = .success(response(503))
+    #expect(policy.decision(for: busy, request: request(), attempt: 4, elapsed: 5) == .retry(after: 4))
+    #expect(
+      policy.decision(for: busy, request: request(), attempt: 4, elapsed: 6)
+        == .giveUp(reason: "HTTP 503; giving up: the next wait would pass the 10 s limit of this call"))
+    #expect(policy.remainingBudget(elapsed: 6) == 4)
+    #expect(policy.remainingBudget(elapsed: 60) == 0)
+    #expect(Self.plain.remainingBudget(elapsed: 1_000) == nil, "no budget, no limit")
+    #expect(Self.plain.decision(for: busy, request: request(), attempt: 4, elapsed: 1_000_000) == .retry(after: 4))
   }
 
   @Test func retryAfterCapIsConfigurable() {

@@ -133,6 +133,78 @@ import Testing
     #expect(stub.requestCount == 0)
   }
 
+  // MARK: - Overall budget
+
+  /// A sleeper that moves the manual clock by each wait, so the budget sees time pass.
+  final class ClockSleeper: Sleeper, Sendable {
+    let clock: ManualNowProvider
+    let recorded = RecordingSleeper()
+    init(_ clock: ManualNowProvider) { self.clock = clock }
+    var delays: [Double] { recorded.delays }
+    func sleep(for seconds: Double) async throws {
+      try await recorded.sleep(for: seconds)
+      clock.advance(by: seconds)
+    }
+  }
+
+  /// A transport whose every attempt takes `seconds` on the manual clock before answering `reply`.
+  static func slowStub(_ clock: ManualNowProvider, seconds: Double, reply: StubTransport.Reply) -> StubTransport {
+    StubTransport { _ in
+      clock.advance(by: seconds)
+      return reply
+    }
+  }
+
+  @Test func theOverallBudgetBoundsAttemptsAndWaitsTogether() async throws {
+    let clock = ManualNowProvider()
+    let stub = Self.slowStub(clock, seconds: 20, reply: .timeout(20))
+    let sleeper = ClockSleeper(clock)
+    let policy = RetryPolicy(jitter: false, now: clock, overallBudget: 45)
+    let start = clock.now()
+    let error = await #expect(throws: HTTPError.self) {
+      try await makeTransport(stub, sleeper: sleeper, policy: policy).send(request(.PUT, timeout: 20))
+    }
+    #expect(error?.isTimeout == true)
+    // 20 s attempt, 0.5 s wait, 20 s attempt, 1 s wait, then only 3.5 s left: the third
+    // attempt is cut to what remains, and nothing follows it.
+    #expect(stub.requestCount == 3)
+    #expect(sleeper.delays == [0.5, 1])
+    #expect(stub.requests.map(\.timeout) == [20, 20, 3.5])
+    // A transport that keeps to each attempt's timeout ends the call exactly at the budget.
+    let allowed = stub.requests.compactMap(\.timeout).reduce(0, +) + sleeper.delays.reduce(0, +)
+    #expect(allowed == 45)
+    #expect(clock.now().timeIntervalSince(start) > 45, "this stub overran its last attempt, and nothing followed")
+  }
+
+  @Test func aRetryAfterPastTheBudgetEndsTheRetriesWithoutWaiting() async throws {
+    let clock = ManualNowProvider()
+    let stub = StubTransport([.status(429, headers: ["Retry-After": "100"]), .status(200)])
+    let sleeper = ClockSleeper(clock)
+    let policy = RetryPolicy(jitter: false, now: clock, overallBudget: 60)
+    let result = try await makeTransport(stub, sleeper: sleeper, policy: policy).send(request(.PUT, timeout: 20))
+    #expect(result.status == 429, "the 429 comes back as it is")
+    #expect(stub.requestCount == 1)
+    #expect(sleeper.delays.isEmpty, "no 100 s wait that the budget could not honour")
+  }
+
+  @Test func withoutABudgetTheWorstCaseIsEveryAttemptAndWait() async throws {
+    let clock = ManualNowProvider()
+    let stub = Self.slowStub(clock, seconds: 20, reply: .status(503, headers: ["Retry-After": "120"]))
+    let sleeper = ClockSleeper(clock)
+    let start = clock.now()
+    _ = try await makeTransport(stub, sleeper: sleeper, policy: RetryPolicy(jitter: false, now: clock))
+      .send(request(.PUT, timeout: 20))
+    #expect(stub.requestCount == 5)
+    #expect(clock.now().timeIntervalSince(start) == 5 * 20 + 4 * 120)
+    // The same call with a 120 s budget: one attempt, no 120 s wait left to take.
+    let bounded = Self.slowStub(clock, seconds: 20, reply: .status(503, headers: ["Retry-After": "120"]))
+    let again = clock.now()
+    _ = try await makeTransport(bounded, sleeper: sleeper, policy: RetryPolicy(jitter: false, now: clock, overallBudget: 120))
+      .send(request(.PUT, timeout: 20))
+    #expect(bounded.requestCount == 1)
+    #expect(clock.now().timeIntervalSince(again) == 20)
+  }
+
   @Test func observerSeesTheRedactedURLAndStartTimes() async throws {
     let clock = ManualNowProvider()
     let stub = StubTransport([.status(200)])

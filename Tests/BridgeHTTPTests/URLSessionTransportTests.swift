@@ -252,7 +252,26 @@ final class LoopbackResponder: Sendable {
       try await URLSessionTransport().send(request(.GET, "http://127.0.0.1:\(port)/", timeout: 5))
     }
     #expect(error?.isConnectionError == true)
+    #expect(error?.wasNeverSent == true, "a refused connection never carried the request")
     #expect(error?.description == "GET http://127.0.0.1:\(port)/ failed: connection error: cannot connect to the server")
+  }
+
+  @Test func aNameThatDoesNotResolveWasNeverSent() async throws {
+    // `.invalid` never resolves (RFC 6761), and fails without any network.
+    let error = await #expect(throws: HTTPError.self) {
+      try await URLSessionTransport(allowInsecureHTTP: true).send(request(.POST, "http://testbridge.invalid/api/reporter", timeout: 10))
+    }
+    #expect(error?.isConnectionError == true)
+    #expect(error?.wasNeverSent == true)
+  }
+
+  @Test func aConnectionCutMidResponseMayHaveBeenApplied() async throws {
+    let server = try LoopbackResponder(.closeMidResponse)
+    defer { server.stop() }
+    let error = await #expect(throws: HTTPError.self) {
+      try await URLSessionTransport().send(request(.POST, "\(server.baseURL)/cut", body: "{}", timeout: 5))
+    }
+    #expect(error?.wasNeverSent == false, "the server read the request before the connection went")
   }
 
   @Test func unsupportedSchemeIsRefusedBeforeSending() async throws {

@@ -12,6 +12,8 @@
 /// - `--help` or `-h` anywhere before `--` sets `helpRequested` and
 ///   suppresses every error.
 /// - A single-value option given twice keeps the last value.
+/// - A negatable flag is also spelled `--no-<name>`, which turns it off; the
+///   last of the two spellings wins over the environment.
 /// - An option absent from the command line falls back to the first of its
 ///   environment variables that is set to a non-empty value.
 public enum ArgumentParser {
@@ -114,8 +116,20 @@ private struct ParseState {
       helpRequested = true
       return
     }
+    if spec.option(long: name) == nil, name.hasPrefix("no-"),
+      let option = spec.option(long: name.dropFirst(3)), option.kind == .flag, option.negatable
+    {
+      if attached != nil {
+        fail("The flag '\(spelling)' does not take a value")
+      } else {
+        record(ParsedArguments.negatedFlag, for: option)
+      }
+      return
+    }
     guard let option = spec.option(long: name) else {
-      let known = spec.options.map(\.longName) + ["--help"]
+      let known =
+        spec.options.flatMap { $0.negatable && $0.kind == .flag ? [$0.longName, $0.negatedName] : [$0.longName] }
+        + ["--help"]
       if let suggestion = Suggestions.closest(to: spelling, among: known) {
         fail("Unknown option '\(spelling)'. Did you mean '\(suggestion)'?")
       } else {

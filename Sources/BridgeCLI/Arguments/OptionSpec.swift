@@ -44,6 +44,9 @@ public struct OptionSpec: Sendable {
   /// When non-`nil`, the only values accepted from the command line or the
   /// environment.
   public var allowedValues: [String]?
+  /// For a flag: `--no-<long>` turns it off, whatever its environment says.
+  /// The last of `--<long>` and `--no-<long>` wins. Shown as `--[no-]<long>`.
+  public var negatable = false
 
   /// Creates an option.
   ///
@@ -84,13 +87,17 @@ public struct OptionSpec: Sendable {
   ///   - help: The one-line description.
   ///   - environment: Environment variables that turn the flag on when set to
   ///     a truthy value (anything non-empty except `0`, `false` and `no`).
+  ///   - negatable: Also accept `--no-<long>`, which turns the flag off.
   public static func flag(
     _ long: String,
     short: Character? = nil,
     help: String,
-    environment: [String] = []
+    environment: [String] = [],
+    negatable: Bool = false
   ) -> OptionSpec {
-    OptionSpec(long, short: short, kind: .flag, help: help, environment: environment)
+    var spec = OptionSpec(long, short: short, kind: .flag, help: help, environment: environment)
+    spec.negatable = negatable
+    return spec
   }
 }
 
@@ -119,11 +126,22 @@ extension OptionSpec {
     takesValue ? "\(name) <\(resolvedValueName)>" : name
   }
 
+  /// The spelling that turns a negatable flag off: `--no-proceed`.
+  var negatedName: String {
+    "--no-" + long
+  }
+
+  /// The flag's names as usage and help show them: `--[no-]proceed` when
+  /// negatable, else `--proceed`.
+  var flagNames: String {
+    negatable && kind == .flag ? "--[no-]" + long : longName
+  }
+
   /// The entry in the usage line: `[--format <format>]`,
-  /// `[--tag <tag> ...]`, `[--dry-run]`.
+  /// `[--tag <tag> ...]`, `[--dry-run]`, `[--[no-]proceed]`.
   var usageSynopsis: String {
     switch kind {
-    case .flag: "[\(longName)]"
+    case .flag: "[\(flagNames)]"
     case .single: "[\(synopsis(spelledAs: longName))]"
     case .repeatable: "[\(synopsis(spelledAs: longName)) ...]"
     }
@@ -131,7 +149,7 @@ extension OptionSpec {
 
   /// The label in the OPTIONS section: `-o, --output <FILE>`.
   var helpLabel: String {
-    let names = short.map { "-\($0), \(longName)" } ?? longName
+    let names = short.map { "-\($0), \(flagNames)" } ?? flagNames
     return synopsis(spelledAs: names)
   }
 

@@ -47,14 +47,26 @@ public struct ParsedArguments: Sendable {
   /// Whether the flag was given, or else whether its environment variable is
   /// set to a truthy value (non-empty and not `0`, `false` or `no`, ignoring
   /// case).
+  /// For a negatable flag, the last of `--name` and `--no-name` wins over the
+  /// environment.
   public func flag(_ long: String) -> Bool {
-    guard let resolution = resolutions[long] else { return false }
-    if !resolution.given.isEmpty { return true }
+    flagSetting(long) ?? false
+  }
+
+  /// The flag's state when the command line or the environment set it (on or
+  /// off), or `nil` when neither did, for flags whose default is on.
+  public func flagSetting(_ long: String) -> Bool? {
+    guard let resolution = resolutions[long] else { return nil }
+    if let last = resolution.given.last { return last != Self.negatedFlag }
     if let environment = resolution.environment {
       return Self.isTruthy(environment.value)
     }
-    return false
+    return nil
   }
+
+  /// What a `--no-<name>` occurrence records for a negatable flag (a plain
+  /// occurrence records the empty string).
+  static let negatedFlag = "no"
 
   /// The option's value: its last occurrence on the command line; else the
   /// first of its environment variables set to a non-empty value; else its

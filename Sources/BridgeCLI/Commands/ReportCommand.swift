@@ -66,7 +66,10 @@ struct ReportCommand: Command {
 /// How a delivery is told to the user (shared by `report` and `run`).
 enum DeliveryMessages {
   /// Prints the outcome; returns true when results were not all delivered.
-  static func print(_ delivery: DeliveryReport, config: TestomatioConfig, context: CommandContext) -> Bool {
+  /// `flushCommand` is how the user resends what was spooled (``TestomatioOptions/flushCommand(_:)``).
+  static func print(
+    _ delivery: DeliveryReport, config: TestomatioConfig, flushCommand: String = "testbridge flush", context: CommandContext
+  ) -> Bool {
     for problem in delivery.problems { context.warn(problem) }
     if delivery.lostResults > 0 {
       context.error("\(delivery.lostResults) results could neither be delivered nor saved to the spool: they are lost")
@@ -74,7 +77,7 @@ enum DeliveryMessages {
     if let entry = delivery.spoolEntry {
       context.error(
         "\(delivery.spooledResults) results were not delivered and are kept in '\(entry.directory.path)'; "
-          + "send them with: testbridge flush")
+          + "send them with: \(flushCommand)")
     }
     if let run = delivery.run {
       let state = delivery.finished ? "finished" : (config.proceed ? "left open (--proceed)" : "not finished")

@@ -90,11 +90,11 @@ struct FlushCommand: Command {
   static let spec = CommandSpec(
     name: "flush",
     abstract: "Deliver results kept in the spool after Testomat.io could not be reached, and complete spooled Jira updates.",
-    discussion: "Each spooled batch is removed once delivered, so an interrupted flush can simply be run again; a batch sent twice replaces itself (results carry stable rids). Spooled Jira updates are made again in full (links are updated in place, run history entries replace themselves), with the credentials from JIRA_* variables: the spool never holds one.",
-    options: TestomatioOptions.connection.filter { $0.long != "testomatio-url" && $0.long != "dry-run" } + [
+    discussion: "Each spooled batch is removed once delivered, so an interrupted flush can simply be run again; a batch sent twice replaces itself (results carry stable rids). Spooled Jira updates are made again in full (links are updated in place, run history entries replace themselves), with the credentials from JIRA_* variables: the spool never holds one. With --dry-run the Testomat.io requests are printed, Jira updates are listed, and the spool is left as it is.",
+    options: TestomatioOptions.connection.filter { $0.long != "testomatio-url" } + [
       OptionSpec(
         "spool-dir", valueName: "DIR", help: "The spool folder.", environment: ["TESTBRIDGE_SPOOL_DIR"],
-        defaultValue: ".testbridge/spool")
+        defaultValue: TestomatioOptions.defaultSpoolDirectory)
     ] + JiraOptions.connection
   )
 
@@ -106,7 +106,8 @@ struct FlushCommand: Command {
       context.stdout.write("Nothing to flush in \(spool.root.path)\n")
       return .success
     }
-    let apiKey = TestomatioOptions.apiKey(arguments)
+    let dryRun = arguments.flag("dry-run")
+    let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil)
     if !entries.isEmpty, apiKey == nil {
       throw CLIError("no Testomat.io API key: set TESTOMATIO (the spool never stores it)")
     }
@@ -127,17 +128,35 @@ struct FlushCommand: Command {
           continue
         }
       }
-      let flusher = SpoolFlusher(spool: spool, apiKey: apiKey) { base in
+      let flusher = SpoolFlusher(spool: spool, apiKey: apiKey, keepsSpool: dryRun) { base in
         TestomatioClient(transport: transport, baseURL: base, apiKey: apiKey, timeout: timeout)
       }
-      let outcome = await flusher.flush(entry) { stderr.write("testbridge: \($0)\n") }
+      let outcome = await flusher.flush(entry) { if !dryRun { stderr.write("testbridge: \($0)\n") } }
       if let error = outcome.error {
         failed = true
         context.error("\(entry.name): \(error.description) (\(outcome.delivered) results sent before it; run flush again)")
+      } else if dryRun {
+        context.stdout.write("Would deliver \(outcome.delivered) results from \(entry.name)\n")
       } else {
         context.stdout.write(
           "Delivered \(outcome.delivered) results to run \(outcome.runID ?? "?")\(outcome.finished ? " and finished it" : "")\n")
       }
+    }
+    if dryRun {
+      // A dry run does not contact Jira: it names what the spool would complete there.
+      for file in jiraFiles {
+        if let spooled = try? JiraSpoolFile.read(file) {
+          let keys = spooled.updates.map(\.key)
+          context.stdout.write(
+            "Would complete \(keys.count) Jira issue update(s) from \(file.lastPathComponent) on \(spooled.site.url)"
+              + (keys.isEmpty ? "" : ": \(keys.joined(separator: ", "))")
+              + (spooled.deferredScope == nil ? "" : " (and its scope search)") + "\n")
+        } else {
+          context.warn("\(file.lastPathComponent) is not a readable Jira spool file")
+        }
+      }
+      services.printDryRun(to: context.stdout)
+      return .success
     }
     // Jira after Testomat.io, as in a delivery.
     for file in jiraFiles {

@@ -17,6 +17,10 @@ enum TestomatioOptions {
     OptionSpec(
       "request-timeout", valueName: "MS", help: "Timeout of each request, in milliseconds.",
       environment: ["TESTOMATIO_REQUEST_TIMEOUT"], defaultValue: "20000"),
+    OptionSpec(
+      "call-timeout", valueName: "SECONDS",
+      help: "Longest time one request may take with all its retries and waits (never less than one request timeout); then it fails or is spooled.",
+      environment: ["TESTBRIDGE_CALL_TIMEOUT"], defaultValue: "120"),
     .flag("allow-insecure-http", help: "Allow plain http:// to hosts other than this machine."),
     OptionSpec("audit-log", valueName: "FILE", help: "Append one JSON line per request sent (secrets removed)."),
     .flag("dry-run", help: "Print every request that would be sent, send nothing, exit 0."),
@@ -29,13 +33,15 @@ enum TestomatioOptions {
     OptionSpec(
       "rungroup-title", valueName: "TITLE", help: "Put the run in this run group ('/' nests groups).",
       environment: ["TESTOMATIO_RUNGROUP_TITLE"]),
-    .flag("shared-run", help: "Let parallel jobs with the same title report into one run.", environment: ["TESTOMATIO_SHARED_RUN"]),
+    .flag(
+      "shared-run", help: "Let parallel jobs with the same title report into one run.", environment: ["TESTOMATIO_SHARED_RUN"],
+      negatable: true),
     OptionSpec(
       "shared-run-timeout", valueName: "MINUTES", help: "Minutes a shared run accepts joiners.",
       environment: ["TESTOMATIO_SHARED_RUN_TIMEOUT"]),
     OptionSpec("jira", valueName: "KEY", help: "Attach the run to this Jira issue.", environment: ["TESTOMATIO_JIRA_ID"]),
     OptionSpec("label", valueName: "LABELS", help: "Run label(s), e.g. 'release,module:checkout'.", environment: ["TESTOMATIO_LABEL"]),
-    .flag("publish", help: "Publish the report (gives a public URL).", environment: ["TESTOMATIO_PUBLISH"]),
+    .flag("publish", help: "Publish the report (gives a public URL).", environment: ["TESTOMATIO_PUBLISH"], negatable: true),
     OptionSpec(
       "kind", valueName: "KIND", help: "Run kind: automated, manual or mixed.", allowedValues: ["automated", "manual", "mixed"]),
     OptionSpec("ci-build-url", valueName: "URL", help: "Link to the CI build. (default: from the CI's own variables)"),
@@ -61,10 +67,14 @@ enum TestomatioOptions {
   static let results: [OptionSpec] = resultsOnly + JiraOptions.specs
 
   private static let resultsOnly: [OptionSpec] = [
-    .flag("create", help: "Create tests Testomat.io cannot match (the default, as the official JUnit import does).", environment: ["TESTOMATIO_CREATE"]),
-    .flag("no-create", help: "Do not create unmatched tests."),
-    .flag("proceed", help: "Leave the run open (no finish); close it later with 'testbridge finish'.", environment: ["TESTOMATIO_PROCEED"]),
-    .flag("exclude-skipped", help: "Do not report skipped tests.", environment: ["TESTOMATIO_EXCLUDE_SKIPPED"]),
+    .flag(
+      "create",
+      help: "Create tests Testomat.io cannot match (on unless turned off, as the official JUnit import does; TESTOMATIO_CREATE=0 or --no-create turns it off).",
+      environment: ["TESTOMATIO_CREATE"], negatable: true),
+    .flag(
+      "proceed", help: "Leave the run open (no finish); close it later with 'testbridge finish'.",
+      environment: ["TESTOMATIO_PROCEED"], negatable: true),
+    .flag("exclude-skipped", help: "Do not report skipped tests.", environment: ["TESTOMATIO_EXCLUDE_SKIPPED"], negatable: true),
     OptionSpec("batch-size", valueName: "N", help: "Results per upload request.", defaultValue: "1000"),
     OptionSpec(
       "spool-dir", valueName: "DIR", help: "Where undelivered results wait for 'testbridge flush'.",
@@ -101,7 +111,9 @@ enum TestomatioOptions {
   static func baseURL(_ arguments: ParsedArguments) throws(CLIError) -> URL {
     let text = (arguments.value("testomatio-url") ?? "https://app.testomat.io").trimmingCharacters(in: .whitespaces)
     guard let url = URL(string: text), let scheme = url.scheme, url.host != nil, ["http", "https"].contains(scheme) else {
-      throw CLIError("The value '\(text)' is invalid for '--testomatio-url <URL>': expected an http(s) URL", exitStatus: .usage)
+      throw CLIError(
+        "The value '\(Redactor.redact(urlText: text))' is invalid for '--testomatio-url <URL>': expected an http(s) URL",
+        exitStatus: .usage)
     }
     do {
       try TransportPolicy.checkScheme(url, allowInsecureHTTP: arguments.flag("allow-insecure-http"))
@@ -119,6 +131,16 @@ enum TestomatioOptions {
     return milliseconds / 1000
   }
 
+  /// The longest one call may take with its retries (`--call-timeout`, default 120 s), never
+  /// less than one request timeout, so a long `TESTOMATIO_REQUEST_TIMEOUT` still gets its attempt.
+  static func callBudget(_ arguments: ParsedArguments) throws(CLIError) -> TimeInterval {
+    let text = arguments.value("call-timeout") ?? "120"
+    guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+      throw CLIError("The value '\(text)' is invalid for '--call-timeout <SECONDS>': expected seconds", exitStatus: .usage)
+    }
+    return max(seconds, try requestTimeout(arguments))
+  }
+
   static func config(_ arguments: ParsedArguments, apiKey: String, context: CommandContext) throws(CLIError) -> TestomatioConfig {
     var config = TestomatioConfig(apiKey: apiKey, baseURL: try baseURL(arguments))
     config.runID = arguments.value("run")
@@ -131,7 +153,8 @@ enum TestomatioOptions {
         throw CLIError("The value '\(text)' is invalid for '--shared-run-timeout <MINUTES>': expected whole minutes", exitStatus: .usage)
       }
       config.sharedRunTimeout = minutes
-      config.sharedRun = true
+      // A timeout turns sharing on, unless --no-shared-run (or TESTOMATIO_SHARED_RUN=0) says otherwise.
+      config.sharedRun = arguments.flagSetting("shared-run") ?? true
     }
     config.jiraID = arguments.value("jira")
     config.label = arguments.value("label")
@@ -150,7 +173,7 @@ enum TestomatioOptions {
       config.sharedRunTimeout = config.sharedRunTimeout ?? 24 * 60
     }
     config.isShard = try ShardSpec(arguments, ci: ci) != nil
-    config.createTests = !arguments.flag("no-create")
+    config.createTests = arguments.flagSetting("create") ?? true
     config.proceed = arguments.flag("proceed")
     config.excludeSkipped = arguments.flag("exclude-skipped")
     config.requestTimeout = try requestTimeout(arguments)
@@ -163,8 +186,18 @@ enum TestomatioOptions {
     return config
   }
 
+  /// The command that sends what the spool holds: `testbridge flush`, with `--spool-dir` when
+  /// the spool is not the default folder (given by flag or TESTBRIDGE_SPOOL_DIR, which a later
+  /// job may not have).
+  static func flushCommand(_ arguments: ParsedArguments) -> String {
+    guard let directory = arguments.value("spool-dir"), directory != defaultSpoolDirectory else { return "testbridge flush" }
+    return "testbridge flush --spool-dir \(CommandLineText.display([directory]))"
+  }
+
+  static let defaultSpoolDirectory = ".testbridge/spool"
+
   static func spool(_ arguments: ParsedArguments, context: CommandContext) -> Spool {
-    Spool(root: URL(fileURLWithPath: context.absolutePath(arguments.value("spool-dir") ?? ".testbridge/spool")))
+    Spool(root: URL(fileURLWithPath: context.absolutePath(arguments.value("spool-dir") ?? defaultSpoolDirectory)))
   }
 }
 
@@ -185,7 +218,8 @@ struct HTTPServices {
     dryRun = nil
     let observer = try HTTPServices.auditObserver(arguments, context: context)
     let base = URLSessionTransport(allowInsecureHTTP: arguments.flag("allow-insecure-http"))
-    transport = RetryingTransport(base: base, policy: RetryPolicy(), sleeper: TaskSleeper(), observer: observer)
+    let policy = RetryPolicy(overallBudget: try TestomatioOptions.callBudget(arguments))
+    transport = RetryingTransport(base: base, policy: policy, sleeper: TaskSleeper(), observer: observer)
   }
 
   /// Appends each attempt to `--audit-log FILE` when given (opened with `O_APPEND`, so the

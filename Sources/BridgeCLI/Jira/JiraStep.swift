@@ -14,6 +14,8 @@ struct JiraStep: Sendable {
   let settings: JiraSettings
   let services: JiraServices
   let spoolRoot: URL
+  /// How the user completes spooled updates (names `--spool-dir` when it is not the default).
+  let flushCommand: String
   /// For `test_grep` when a scope is named; nil without a Testomat.io API key.
   let testomatio: TestomatioClient?
 
@@ -24,6 +26,7 @@ struct JiraStep: Sendable {
     self.services = try JiraServices(
       config: settings.config, level: settings.level, timeout: settings.timeout, arguments: arguments, context: context)
     self.spoolRoot = TestomatioOptions.spool(arguments, context: context).root
+    self.flushCommand = TestomatioOptions.flushCommand(arguments)
     self.testomatio = testomatio
   }
 
@@ -85,7 +88,7 @@ struct JiraStep: Sendable {
       comment: settings.comment, run: reference, updates: retry,
       deferredScope: deferredJQL.map { jql in
         JiraSpoolFile.DeferredScope(
-          jql: jql, projectSlug: settings.projectSlug, testomatioURL: testomatio?.baseURL.absoluteString, index: index,
+          jql: jql, projectSlug: settings.projectSlug, testomatioURL: testomatio.flatMap { Redactor.withoutCredentials($0.baseURL)?.absoluteString }, index: index,
           settled: updates.map(\.key))
       })
     let url = JiraSpoolFile.newURL(in: spoolRoot, date: finishedAt)
@@ -106,7 +109,7 @@ struct JiraStep: Sendable {
       services.printDryRun(to: context.stdout)
       return
     }
-    report.print(context: context)
+    report.print(context: context, flushCommand: flushCommand)
   }
 }
 
@@ -128,7 +131,7 @@ struct JiraDeliveryReport: Sendable {
 
   /// One line per issue on stdout; problems and the spool on stderr as warnings (Jira never
   /// changes the exit status).
-  func print(context: CommandContext, heading: String = "Jira") {
+  func print(context: CommandContext, heading: String = "Jira", flushCommand: String = "testbridge flush") {
     let updatedCount = updated.count
     var line = "\n\(heading) (\(site)): \(updatedCount) of \(results.count) issue(s) updated"
     if let scopeIssues { line += "; the scope search found \(scopeIssues)" }
@@ -152,7 +155,7 @@ struct JiraDeliveryReport: Sendable {
     if let spoolFile {
       var what = "\(spooled.count) Jira issue update(s)"
       if deferredScope { what += " and the scope search" }
-      context.warn("\(what) could not be made and are kept in '\(spoolFile.path)'; complete them with: testbridge flush")
+      context.warn("\(what) could not be made and are kept in '\(spoolFile.path)'; complete them with: \(flushCommand)")
     }
   }
 }
@@ -233,7 +236,9 @@ enum JiraFlush {
         ok = false
       }
     }
-    report.print(context: context, heading: "Jira updates from \(url.lastPathComponent)")
+    report.print(
+      context: context, heading: "Jira updates from \(url.lastPathComponent)",
+      flushCommand: TestomatioOptions.flushCommand(arguments))
     return ok && report.results.allSatisfy(\.isUpdated)
   }
 }

@@ -13,9 +13,12 @@ struct ResultsDelivery {
   private let uploader: ResultUploader?
   /// Nil when Jira is off (no `JIRA_URL`).
   let jira: JiraStep?
+  /// How the user resends spooled results (names `--spool-dir` when it is not the default).
+  let flushCommand: String
 
   init(_ arguments: ParsedArguments, context: CommandContext, kind: String? = nil) throws(CLIError) {
     self.context = context
+    self.flushCommand = TestomatioOptions.flushCommand(arguments)
     let dryRun = arguments.flag("dry-run")
     let jiraSettings = try JiraSettings.parse(arguments, context: context)
     guard let apiKey = TestomatioOptions.apiKey(arguments) ?? (dryRun ? "tstmt_dry_run" : nil) else {
@@ -130,6 +133,6 @@ struct ResultsDelivery {
       services.printDryRun(to: context.stdout)
       return false
     }
-    return DeliveryMessages.print(delivery, config: config, context: context)
+    return DeliveryMessages.print(delivery, config: config, flushCommand: flushCommand, context: context)
   }
 }
