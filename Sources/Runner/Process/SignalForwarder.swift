@@ -99,8 +99,9 @@ enum SignalDispositions {
 
   private static let table = Mutex(Table())
 
-  /// The pipe's write end, read by the signal handler. Set once, before any handler is installed.
-  nonisolated(unsafe) private static var writeEnd: Int32 = -1
+  /// The pipe's write end, read by the signal handler (an atomic load is async-signal-safe).
+  /// Set once, before any handler is installed.
+  private static let writeEnd = Atomic<Int32>(-1)
   /// Opens the pipe and starts the reader thread, once.
   private static let pipeReady: Bool = {
     var ends: [Int32] = [0, 0]
@@ -108,7 +109,7 @@ enum SignalDispositions {
     for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
     // The handler must never block: with a full pipe (a storm of signals) extra ones are dropped.
     _ = fcntl(ends[1], F_SETFL, fcntl(ends[1], F_GETFL) | O_NONBLOCK)
-    writeEnd = ends[1]
+    writeEnd.store(ends[1], ordering: .releasing)
     let readEnd = ends[0]
     let thread = Thread { readLoop(readEnd) }
     thread.name = "testbridge-signals"
@@ -139,7 +140,7 @@ enum SignalDispositions {
           action.__sigaction_handler.sa_handler = { signal in
             let saved = errno
             var byte = UInt8(truncatingIfNeeded: signal)
-            _ = write(SignalDispositions.writeEnd, &byte, 1)
+            _ = write(SignalDispositions.writeEnd.load(ordering: .acquiring), &byte, 1)
             errno = saved
           }
           action.sa_flags = SA_RESTART
