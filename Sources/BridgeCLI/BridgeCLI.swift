@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 
 /// Entry point of the `testbridge` executable: dispatches to a subcommand and
 /// is the only place that prints errors and picks exit codes.
@@ -15,8 +16,9 @@ public enum BridgeCLI {
 
   /// Runs the process's command line and exits.
   public static func main() async -> Never {
-    // A closed stdout (`testbridge parse … | head`) must end the write, not the process.
-    signal(SIGPIPE, SIG_IGN)
+    // A closed stdout (`testbridge parse … | head`) must end the write, not the process;
+    // unlike SIG_IGN, the discarding handler is not inherited by the commands run.
+    ProcessSignals.discardUntilExec(SIGPIPE)
     let stdout = FileDescriptorSink(descriptor: STDOUT_FILENO)
     let stderr = FileDescriptorSink(descriptor: STDERR_FILENO)
     let context = CommandContext(

@@ -91,6 +91,23 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: session.directory.appendingPathComponent("seed.txt").path))
   }
 
+  @Test func stepCommandsStartWithDefaultSignalDispositions() async throws {
+    let session = try Session.make()
+    defer { try? FileManager.default.removeItem(at: session.directory) }
+    // As testbridge's main used to: an ignored SIGPIPE must not reach the step's command.
+    signal(SIGPIPE, SIG_IGN)
+    let plan = "## Piped\n1. Pipe: `$ yes | head -1; grep SigIgn /proc/self/status`\n   Expected: quiet\n"
+    try plan.write(to: session.directory.appendingPathComponent("plan.md"), atomically: true, encoding: .utf8)
+    let result = try await session.manual([], typing: ["p"])
+    #expect(result.status == 0)
+    #expect(!result.stdout.contains("Broken pipe"), "\(result.stdout)")
+    #expect(result.stdout.contains("y\n"))
+    let ignored = try #require(RunEndToEndTests.ignoredSignals(in: result.stdout))
+    for signal in [SIGPIPE, SIGINT, SIGTERM] {
+      #expect(ignored & (1 << UInt64(signal - 1)) == 0, "signal \(signal) is ignored in the step's command")
+    }
+  }
+
   @Test func noTerminalAndNoAnswersIsAUsageError() async throws {
     let session = try Session.make()
     defer { try? FileManager.default.removeItem(at: session.directory) }

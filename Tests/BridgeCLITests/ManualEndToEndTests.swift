@@ -136,6 +136,68 @@ import Testing
     #expect(run.finished && run.finishCount == 1)
   }
 
+  @Test func aDryRunExitsByTheVerdictsLikeRun() async throws {
+    let workspace = try await Workspace.make()
+    defer { Task { await workspace.stop() } }
+    let output = try await workspace.testbridge(["manual", "plan.md", "--answers", "answers.txt", "--dry-run"])
+    #expect(output.status == 1, "a failed verdict fails a dry run too: \(output.stderr)")
+    #expect(await workspace.sandbox.server.emulator.state().runs.isEmpty)
+  }
+
+  @Test func undeliveredResultsAreAWarningUnlessStrict() async throws {
+    let workspace = try await Workspace.make()
+    defer { Task { await workspace.stop() } }
+    try "pass Login works\npass Checkout total\npass Receipt by email\n".write(
+      to: workspace.directory.appendingPathComponent("green.txt"), atomically: true, encoding: .utf8)
+    await workspace.sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter", status: 503, times: 100_000)
+    ])
+    let quick = ["TESTOMATIO_REQUEST_TIMEOUT": "500"]
+    let lenient = try await workspace.testbridge(["manual", "plan.md", "--answers", "green.txt"], quick)
+    #expect(lenient.status == 0, "\(lenient.stderr)")
+    #expect(lenient.stderr.contains("pass --strict to exit 4"))
+    let strict = try await workspace.testbridge(["manual", "plan.md", "--answers", "green.txt", "--strict"], quick)
+    #expect(strict.status == 4, "\(strict.stderr)")
+    #expect(strict.stderr.contains("testbridge flush"))
+    let red = try await workspace.testbridge(["manual", "plan.md", "--answers", "answers.txt", "--strict"], quick)
+    #expect(red.status == 1, "a failed verdict stays a failure")
+    // An unwritable --junit-out is reporting trouble as well.
+    await workspace.sandbox.server.emulator.setFaults([])
+    let junit = try await workspace.testbridge(
+      ["manual", "plan.md", "--answers", "green.txt", "--junit-out", "missing/dir/out.xml"], quick)
+    #expect(junit.status == 0, "\(junit.stderr)")
+    #expect(junit.stderr.contains("warning: cannot write '"))
+    let strictJUnit = try await workspace.testbridge(
+      ["manual", "plan.md", "--answers", "green.txt", "--junit-out", "missing/dir/out.xml", "--strict"], quick)
+    #expect(strictJUnit.status == 4, "\(strictJUnit.stderr)")
+  }
+
+  @Test func aNewRunIsTitledAfterThePlanWithTheCIsBranchAndCommit() async throws {
+    let workspace = try await Workspace.make()
+    defer { Task { await workspace.stop() } }
+    let ci = ["GITLAB_CI": "true", "CI_COMMIT_REF_NAME": "release/4.2", "CI_COMMIT_SHA": "0123456789abcdef"]
+    let output = try await workspace.testbridge(["manual", "plan.md", "--answers", "answers.txt"], ci)
+    #expect(output.status == 1, "\(output.stderr)")
+    let run = try #require(await workspace.sandbox.server.emulator.state().runs.first)
+    #expect(run.title == "Checkout release plan (release/4.2 @ 0123456)")
+    #expect(run.kind == "manual")
+  }
+
+  @Test func testomatioCIInputRunIsJoined() async throws {
+    let workspace = try await Workspace.make()
+    defer { Task { await workspace.stop() } }
+    let start = try await workspace.testbridge(["start", "--kind", "mixed", "--title", "From Testomat.io"])
+    #expect(start.status == 0, "\(start.stderr)")
+    let uid = try #require(start.stdout.split(separator: "\n").last.map(String.init))
+    let output = try await workspace.testbridge(["manual", "plan.md", "--answers", "answers.txt"], ["run": uid])
+    #expect(output.status == 1, "\(output.stderr)")
+    let state = await workspace.sandbox.server.emulator.state()
+    #expect(state.runs.count == 1, "the run named by the CI input was joined")
+    let run = try #require(state.run(uid))
+    #expect(run.results.count == 3)
+    #expect(run.title == "From Testomat.io" && run.kind == "mixed")
+  }
+
   /// A real pseudo-terminal through util-linux `script`, when it is installed.
   @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
   func interactiveSessionThroughAPseudoTerminal() async throws {

@@ -78,49 +78,79 @@ import Testing
   ) {
     let status = RunExitPolicy.status(
       termination: termination, totals: Self.totals(failed: failed), reportProblems: problems,
-      deliveryFailed: deliveryFailed, strict: strict)
+      reportingFailed: deliveryFailed, strict: strict)
     #expect(status.rawValue == code)
   }
 
-  @Test func reportsOlderThanTheStartSecondAreStale() throws {
+  /// Sets a file's modification time exactly (seconds and nanoseconds since 1970).
+  static func setModificationTime(_ path: String, seconds: Int, nanoseconds: Int) throws {
+    var times = [
+      timespec(tv_sec: seconds, tv_nsec: nanoseconds), timespec(tv_sec: seconds, tv_nsec: nanoseconds),
+    ]
+    guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+  }
+
+  @Test func reportsModifiedBeforeTheStartAreStaleAtFullResolution() throws {
     let directory = try ProjectPaths.temporaryDirectory("run-reports")
     defer { try? FileManager.default.removeItem(at: directory) }
-    for name in ["a.xml", "b.xml", "c.xml"] {
-      try "<testsuite/>".write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
-    }
-    let start = Date(timeIntervalSince1970: 1_700_000_000.6)
-    let times: [String: Date] = [
-      "a.xml": Date(timeIntervalSince1970: 1_699_999_000),  // long before
-      "b.xml": Date(timeIntervalSince1970: 1_700_000_000),  // same second, coarse timestamp
-      "c.xml": Date(timeIntervalSince1970: 1_700_000_005),
+    let second = 1_700_000_000
+    let start = Date(timeIntervalSince1970: Double(second) + 0.6)
+    let times: [(name: String, seconds: Int, nanoseconds: Int)] = [
+      ("long-before.xml", second - 1000, 500_000_000),
+      ("half-a-second-before.xml", second, 100_000_000),  // the same second, yet 0.5 s early: stale
+      ("twenty-ms-before.xml", second, 580_000_000),
+      ("five-ms-before.xml", second, 595_000_000),  // within the file clock's 10 ms tolerance
+      ("just-after.xml", second, 600_100_000),
+      ("whole-second-same.xml", second, 0),  // a seconds-only file system: the start's own second
+      ("whole-second-before.xml", second - 1, 0),
+      ("later.xml", second + 5, 0),
     ]
+    for file in times {
+      let path = directory.appendingPathComponent(file.name).path
+      try "<testsuite/>".write(toFile: path, atomically: true, encoding: .utf8)
+      try Self.setModificationTime(path, seconds: file.seconds, nanoseconds: file.nanoseconds)
+      let read = try #require(RunReports.modificationTime(path))
+      #expect(read == RunReports.FileTime(seconds: file.seconds, nanoseconds: file.nanoseconds))
+    }
     let pattern = directory.path + "/*.xml"
-    let reports = RunReports.collect([pattern], startedAt: start, includeStale: false) { path in
-      times[(path as NSString).lastPathComponent]
-    }
-    #expect(reports.stale.map { ($0 as NSString).lastPathComponent } == ["a.xml"])
-    #expect(reports.files.map { ($0 as NSString).lastPathComponent } == ["b.xml", "c.xml"])
-    let all = RunReports.collect([pattern], startedAt: start, includeStale: true) { path in
-      times[(path as NSString).lastPathComponent]
-    }
-    #expect(all.files.count == 3 && all.stale.isEmpty)
+    let reports = RunReports.collect([pattern], startedAt: start, includeStale: false)
+    let names = { (paths: [String]) in Set(paths.map { ($0 as NSString).lastPathComponent }) }
+    #expect(
+      names(reports.stale) == ["long-before.xml", "half-a-second-before.xml", "twenty-ms-before.xml", "whole-second-before.xml"])
+    #expect(names(reports.files) == ["five-ms-before.xml", "just-after.xml", "whole-second-same.xml", "later.xml"])
+    let all = RunReports.collect([pattern], startedAt: start, includeStale: true)
+    #expect(all.files.count == times.count && all.stale.isEmpty)
     let none = RunReports.collect([directory.path + "/none/*.xml"], startedAt: start, includeStale: false)
     #expect(none.files.isEmpty && none.problems == [.noMatch(pattern: directory.path + "/none/*.xml")])
   }
 
-  @Test func relayKeepsSplitCharactersWhole() {
-    let out = MemorySink()
-    let err = MemorySink()
-    let relay = ChildOutputRelay(stdout: out, stderr: err)
-    let bytes = Array("größe ✓\n".utf8)
-    // Split inside "ö" (2 bytes) and inside "✓" (3 bytes).
-    relay.stdout(Array(bytes[0..<3]))
-    relay.stdout(Array(bytes[3..<9]))
-    relay.stdout(Array(bytes[9...]))
-    relay.stderr(Array("e".utf8))
+  @Test func relayPassesBytesThroughUnchanged() throws {
+    let directory = try ProjectPaths.temporaryDirectory("run-relay")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let outPath = directory.appendingPathComponent("out").path
+    let errPath = directory.appendingPathComponent("err").path
+    var out: FileDescriptorSink? = try FileDescriptorSink(path: outPath)
+    var err: FileDescriptorSink? = try FileDescriptorSink(path: errPath)
+    let relay = ChildOutputRelay(stdout: try #require(out), stderr: try #require(err))
+    let text = Array("größe ✓\n".utf8)
+    // Invalid UTF-8 (a lone 0xFF, a truncated sequence), and characters split across chunks.
+    let chunks: [[UInt8]] = [[0x61, 0xFF, 0x62, 0xC3, 0x28], Array(text[0..<3]), Array(text[3..<9]), Array(text[9...])]
+    for chunk in chunks { relay.stdout(chunk) }
+    relay.stderr([0xE2, 0x9C])
+    relay.stderr([0x93, 0xFE])
     relay.finish()
-    #expect(out.text == "größe ✓\n")
-    #expect(err.text == "e")
+    out = nil
+    err = nil
+    #expect(try Data(contentsOf: URL(fileURLWithPath: outPath)) == Data(chunks.joined()))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: errPath)) == Data([0xE2, 0x9C, 0x93, 0xFE]))
+
+    // Text sinks keep the bytes too, and decode them as a whole.
+    let memory = MemorySink()
+    let memoryRelay = ChildOutputRelay(stdout: memory, stderr: MemorySink())
+    memoryRelay.stdout(Array(text[0..<3]))
+    memoryRelay.stdout(Array(text[3...]))
+    #expect(memory.text == "größe ✓\n")
+    #expect(memory.bytes == text)
   }
 
   @Test func heartbeatSpeaksOnlyAfterFifteenQuietSeconds() {

@@ -116,36 +116,99 @@ import Testing
     #expect(output.stderr.contains("killed by SIGKILL"))
   }
 
-  @Test func megabytesOfOutputStreamThroughWithoutStalling() async throws {
+  @Test func megabytesOfOutputStreamThroughWhileTheCommandRuns() async throws {
     let workspace = try await Workspace.make(sandbox: false)
     defer { Task { await workspace.stop() } }
     let size = 6 * 1024 * 1024
-    let started = ContinuousClock.now
-    let output = try await workspace.testbridge([
-      "run", "--timeout", "60", "--", "/bin/sh", "-c",
-      "head -c \(size) /dev/zero | tr '\\000' x; echo; head -c \(size) /dev/zero | tr '\\000' y >&2; echo end",
-    ])
-    #expect(output.status == 0, "\(output.stderr.suffix(300))")
-    #expect(output.stdout.hasPrefix(String(repeating: "x", count: size) + "\n"))
+    let go = workspace.file("go")
+    // After the megabytes and a line, the command waits for a file the test creates only
+    // once that line has reached testbridge's stdout (it gives up, exit 3, after 60 s).
+    let script = """
+      head -c \(size) /dev/zero | tr '\\000' x; echo; head -c \(size) /dev/zero | tr '\\000' y >&2
+      echo ready
+      i=0; while [ ! -e go ]; do i=$((i + 1)); [ $i -gt 1200 ] && exit 3; sleep 0.05; done
+      echo end
+      """
+    let launched = try LaunchedTestbridge(
+      ["run", "--", "/bin/sh", "-c", script], directory: workspace.directory,
+      onStdout: StdoutWatch(waitingFor: "\nready\n") { _ = FileManager.default.createFile(atPath: go.path, contents: nil) })
+    let output = await launched.wait()
+    #expect(output.status == 0, "the line did not arrive while the command ran: \(output.stderr.suffix(300))")
+    #expect(output.stdout.hasPrefix(String(repeating: "x", count: size) + "\nready\nend\n"))
     #expect(output.stderr.hasPrefix(String(repeating: "y", count: size)))
-    #expect(output.stdout.contains("\nend\n"))
-    #expect(ContinuousClock.now - started < .seconds(60))
+  }
+
+  @Test func outputIsRelayedByteForByte() async throws {
+    let workspace = try await Workspace.make(sandbox: false)
+    defer { Task { await workspace.stop() } }
+    // Invalid UTF-8 on both streams; "✓" (E2 9C 93) split by a pause between two writes.
+    let launched = try LaunchedTestbridge(
+      ["run", "--", "/bin/sh", "-c", #"printf 'a\377b\303('; printf '\342\234'; sleep 0.3; printf '\223\n'; printf '\376\n' >&2"#],
+      directory: workspace.directory)
+    let output = await launched.wait()
+    #expect(output.status == 0, "\(output.stderr)")
+    let expected: [UInt8] = [0x61, 0xFF, 0x62, 0xC3, 0x28, 0xE2, 0x9C, 0x93, 0x0A]
+    #expect(Array(output.stdoutBytes.prefix(expected.count)) == expected)
+    #expect(Array(output.stderrBytes.prefix(2)) == [0xFE, 0x0A])
+  }
+
+  @Test func commandsStartWithDefaultSignalDispositions() async throws {
+    let workspace = try await Workspace.make(sandbox: false)
+    defer { Task { await workspace.stop() } }
+    let output = try await workspace.testbridge(
+      ["run", "--", "/bin/sh", "-c", "yes | head -1; grep SigIgn /proc/self/status"])
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(!output.stderr.contains("Broken pipe"), "yes must end quietly by SIGPIPE")
+    #expect(output.stdout.hasPrefix("y\n"))
+    let ignored = try #require(Self.ignoredSignals(in: output.stdout))
+    for signal in [SIGPIPE, SIGINT, SIGTERM] {
+      #expect(ignored & (1 << UInt64(signal - 1)) == 0, "signal \(signal) is ignored in the command")
+    }
+  }
+
+  /// The `SigIgn` mask of a `/proc/<pid>/status` line in `text` (bit N-1 for signal N).
+  static func ignoredSignals(in text: String) -> UInt64? {
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }) else { return nil }
+    return UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16)
   }
 
   @Test func sigtermToTestbridgeReachesTheGrandchild() async throws {
     let workspace = try await Workspace.make(sandbox: false)
     defer { Task { await workspace.stop() } }
-    let pidFile = workspace.file("grandchild.pid")
+    // The grandchild (a foreground `sh` in the command's group) writes the signal it catches;
+    // the leader traps it too, so a signal to the leader alone would leave no marker (the
+    // grandchild would run on until the SIGKILL after --grace).
+    let grandchild = """
+      trap 'echo TERM > marker; exit 0' TERM
+      echo $$ > grandchild.pid
+      while :; do sleep 0.05; done
+
+      """
+    try grandchild.write(to: workspace.file("grandchild.sh"), atomically: true, encoding: .utf8)
     let launched = try LaunchedTestbridge(
-      ["run", "--", "/bin/sh", "-c", "sleep 300 & echo $! > grandchild.pid; wait"], directory: workspace.directory)
-    let grandchild = try await Self.waitForPID(in: pidFile)
-    #expect(ProcessLiveness.isAlive(grandchild))
+      ["run", "--grace", "30", "--", "/bin/sh", "-c", "trap 'exit 7' TERM; /bin/sh grandchild.sh; exit 9"],
+      directory: workspace.directory)
+    let pid = try await Self.waitForPID(in: workspace.file("grandchild.pid"))
+    #expect(ProcessLiveness.isAlive(pid))
     kill(launched.pid, SIGTERM)
     let output = await launched.wait()
-    #expect(output.status == 143, "\(output.stderr)")
+    #expect(output.status == 7, "\(output.stderr)")
     #expect(output.stderr.contains("passing SIGTERM to the command"))
-    #expect(output.stderr.contains("killed by SIGTERM"))
-    #expect(await ProcessLiveness.waitUntilGone(grandchild), "the grandchild outlived the run")
+    #expect(try workspace.read("marker") == "TERM\n", "the grandchild did not get SIGTERM")
+    #expect(await ProcessLiveness.waitUntilGone(pid), "the grandchild outlived the run")
+  }
+
+  @Test func timeoutWaitsTheGraceBeforeSigkill() async throws {
+    let workspace = try await Workspace.make(sandbox: false)
+    defer { Task { await workspace.stop() } }
+    let started = ContinuousClock.now
+    let output = try await workspace.testbridge(
+      ["run", "--timeout", "0.5", "--grace", "1.5", "--", "/bin/sh", "-c", "trap 'echo got TERM' TERM; while :; do sleep 0.05; done"])
+    let elapsed = ContinuousClock.now - started
+    #expect(output.status == 124)
+    #expect(output.stdout.contains("got TERM"))
+    #expect(output.stderr.contains("timed out after 0.5s and was stopped with SIGKILL (exit 124)"))
+    #expect(elapsed >= .seconds(2), "SIGKILL came \(elapsed) after the start, before the grace period ended")
   }
 
   // MARK: - Reports
@@ -270,6 +333,55 @@ import Testing
     #expect(failing.status == 1, "a red build stays red")
   }
 
+  @Test func unwritableResultsAndJUnitFilesAreWarningsUnlessStrict() async throws {
+    let workspace = try await Workspace.make(sandbox: false)
+    defer { Task { await workspace.stop() } }
+    let nowhere = ["--results-out", "missing/dir/results.json", "--junit-out", "missing/dir/merged.xml"]
+    let passing = ["run", "--junit", "reports/*.xml"] + nowhere + ["--"] + Self.writesReport(failing: false)
+    let lenient = try await workspace.testbridge(passing)
+    #expect(lenient.status == 0, "\(lenient.stderr)")
+    #expect(lenient.stderr.contains("warning: cannot write the results file 'missing/dir/results.json'"))
+    #expect(lenient.stderr.contains("warning: cannot write '"))
+    #expect(lenient.stderr.contains("pass --strict to exit 4"))
+    #expect(lenient.stdout.contains("passed       2"), "the summary is still shown")
+    #expect(lenient.stdout.contains("exited with status 0"))
+
+    let strict = try await workspace.testbridge(["run", "--strict"] + Array(passing.dropFirst()))
+    #expect(strict.status == 4, "\(strict.stderr)")
+
+    // The tests' outcome is never hidden: failures, the command's own status, a timeout.
+    let failing = try await workspace.testbridge(
+      ["run", "--strict", "--junit", "reports/*.xml"] + nowhere + ["--"] + Self.writesReport(failing: true))
+    #expect(failing.status == 1, "\(failing.stderr)")
+    let own = try await workspace.testbridge(["run"] + nowhere + ["--"] + Self.writesReport(failing: false, status: 3))
+    #expect(own.status == 3, "\(own.stderr)")
+    let missing = try await workspace.testbridge(["run", "--strict"] + nowhere + ["--", "testbridge-no-such-tool"])
+    #expect(missing.status == 127, "\(missing.stderr)")
+    let timedOut = try await workspace.testbridge(["run", "--timeout", "0.3"] + nowhere + ["--", "sleep", "30"])
+    #expect(timedOut.status == 124, "\(timedOut.stderr)")
+  }
+
+  @Test func resultsThatCannotChooseAProfileStillExitByTheTests() async throws {
+    let world = try await ProjectRoutingTests.World.start()
+    defer { Task { await world.stop() } }
+    // Tests of both projects, one failing: no profile can be chosen, nothing is sent.
+    let xml = """
+      <testsuite name="mixed" tests="2"><testcase name="adds to cart @SHOP-1"/>\
+      <testcase name="pays by invoice @PAY-2"><failure message="declined"/></testcase></testsuite>
+      """
+    try xml.write(to: world.directory.appendingPathComponent("mixed.xml"), atomically: true, encoding: .utf8)
+    let command = ["sh", "-c", "mkdir -p out && cp mixed.xml out/mixed.xml"]
+    let failing = try await world.testbridge(["run", "--config", "testbridge.json", "--junit", "out/mixed.xml", "--"] + command)
+    #expect(failing.status == 1, "a failing test is not hidden by the routing error: \(failing.stderr)")
+    #expect(failing.stderr.contains("the results were not delivered"))
+    let passing = try await world.testbridge([
+      "run", "--config", "testbridge.json", "--junit", "out/both.xml", "--", "sh", "-c", "mkdir -p out && cp both.xml out/both.xml",
+    ])
+    #expect(passing.status == 64, "\(passing.stderr)")
+    #expect(await world.shop.emulator.state().runs.isEmpty)
+    #expect(await world.payments.emulator.state().runs.isEmpty)
+  }
+
   // MARK: - CI-native output
 
   @Test func gitHubActionsGetsSummaryAnnotationsAndOutputs() async throws {
@@ -361,7 +473,9 @@ struct LaunchedTestbridge {
   let pid: pid_t
   private let finished: Finished
 
-  init(_ arguments: [String], environment: [String: String] = [:], directory: URL) throws {
+  init(
+    _ arguments: [String], environment: [String: String] = [:], directory: URL, onStdout: StdoutWatch? = nil
+  ) throws {
     let process = Process()
     process.executableURL = ChildProcess.testbridgeBinary
     process.arguments = arguments
@@ -376,7 +490,16 @@ struct LaunchedTestbridge {
     process.terminationHandler = { ended in finished.exited(ended.terminationStatus) }
     try process.run()
     for (pipe, isOut) in [(out, true), (err, false)] {
-      Thread.detachNewThread { finished.collected(pipe.fileHandleForReading.readDataToEndOfFile(), isOut: isOut) }
+      Thread.detachNewThread {
+        var data = Data()
+        while true {
+          let chunk = pipe.fileHandleForReading.availableData
+          if chunk.isEmpty { break }
+          data.append(chunk)
+          if isOut { onStdout?.saw(data) }
+        }
+        finished.collected(data, isOut: isOut)
+      }
     }
     self.process = process
     self.pid = process.processIdentifier
@@ -387,6 +510,8 @@ struct LaunchedTestbridge {
     var status: Int32
     var stdout: String
     var stderr: String
+    var stdoutBytes: [UInt8]
+    var stderrBytes: [UInt8]
   }
 
   /// Waits (without blocking the pool) for the exit and both pipes to close.
@@ -413,7 +538,8 @@ struct LaunchedTestbridge {
       if let status, let out, let err, let waiter {
         ready = (
           Output(
-            status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self)),
+            status: status, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
+            stdoutBytes: Array(out), stderrBytes: Array(err)),
           waiter
         )
         self.waiter = nil
@@ -421,6 +547,31 @@ struct LaunchedTestbridge {
       lock.unlock()
       if let ready { ready.1(ready.0) }
     }
+  }
+}
+
+/// Runs an action once, the first time a process's stdout so far contains some text.
+final class StdoutWatch: @unchecked Sendable {
+  // Guarded by `lock`; only the stdout reader thread calls `saw`.
+  private let lock = NSLock()
+  private var fired = false
+  private var searchedUpTo = 0
+  private let needle: Data
+  private let action: () -> Void
+
+  init(waitingFor text: String, action: @escaping () -> Void) {
+    self.needle = Data(text.utf8)
+    self.action = action
+  }
+
+  func saw(_ data: Data) {
+    lock.lock()
+    let start = max(0, searchedUpTo - needle.count)
+    searchedUpTo = data.count
+    let fire = !fired && data.range(of: needle, in: start..<data.count) != nil
+    if fire { fired = true }
+    lock.unlock()
+    if fire { action() }
   }
 }
 

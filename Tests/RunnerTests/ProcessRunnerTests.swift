@@ -102,20 +102,78 @@ import Testing
     #expect(output.stdoutText.hasSuffix("0000000000000000\n"))
   }
 
-  @Test func timeoutEscalatesToKillWhenTermIsIgnored() async {
-    let options = RunOptions(timeout: .milliseconds(300), gracePeriod: .milliseconds(300))
-    let result = await runner.run(.shell("trap '' TERM; sleep 30"), options: options, output: RecordingOutput())
+  @Test func timeoutEscalatesToKillWhenTermIsIgnored() async throws {
+    let directory = try ProcessProbe.temporaryDirectory()
+    let marker = directory.appendingPathComponent("term")
+    // SIGTERM is noted and survived; only the SIGKILL after the grace period ends the child.
+    let script = "trap 'echo term > \"\(marker.path)\"' TERM; while :; do sleep 0.05; done"
+    let options = RunOptions(timeout: .milliseconds(300), gracePeriod: .seconds(1))
+    let result = await runner.run(.shell(script), options: options, output: RecordingOutput())
     #expect(result.termination == .timedOut(signal: SIGKILL))
     #expect(result.exitCode == 124)
-    #expect(result.duration < 3)
+    #expect(FileManager.default.fileExists(atPath: marker.path), "SIGTERM came first")
+    // The timeout and then the whole grace period passed before SIGKILL.
+    #expect(result.duration >= 1.3, "killed after \(result.duration) s")
+    #expect(result.duration < 30)
   }
 
   @Test func timeoutStopsWithTermWhenObeyed() async {
     let options = RunOptions(timeout: .milliseconds(200), gracePeriod: .seconds(5))
     let result = await runner.run(.shell("sleep 30"), options: options, output: RecordingOutput())
-    #expect(result.termination == .timedOut(signal: SIGTERM))
+    #expect(result.termination == .timedOut(signal: SIGTERM), "no SIGKILL: the group was gone within the grace period")
     #expect(result.exitCode == 124)
-    #expect(result.duration < 3)
+    #expect(result.duration >= 0.2)
+    #expect(result.duration < 30)
+  }
+
+  @Test func outputArrivesWhileTheChildStillRuns() async throws {
+    let directory = try ProcessProbe.temporaryDirectory()
+    let go = directory.appendingPathComponent("go")
+    // Megabytes first, then a line; the child goes on only once the test has seen that line.
+    let script = """
+      head -c 3000000 /dev/zero; echo; echo ready
+      i=0; while [ ! -e '\(go.path)' ]; do i=$((i + 1)); [ $i -gt 600 ] && exit 3; sleep 0.05; done
+      echo done
+      """
+    let output = WatchingOutput(waitingFor: "ready\n") {
+      _ = FileManager.default.createFile(atPath: go.path, contents: nil)
+    }
+    let result = await runner.run(.shell(script), options: RunOptions(timeout: .seconds(60)), output: output)
+    #expect(result.termination == .exited(0), "the line was not seen while the child ran")
+    #expect(output.total == 3_000_000 + "\nready\ndone\n".utf8.count)
+  }
+
+  @Test func childrenStartWithDefaultDispositionsForSignalsWeSurvive() async throws {
+    // Ignored here (as a parent may leave it), SIGPIPE must still be default in the child.
+    signal(SIGPIPE, SIG_IGN)
+    let forwarder = SignalForwarder(runner: runner)
+    forwarder.start()
+    defer { forwarder.stop() }
+    let output = RecordingOutput()
+    let result = await runner.run(
+      .shell("yes | head -1; grep SigIgn /proc/self/status"), options: RunOptions(timeout: .seconds(30)),
+      output: output)
+    #expect(result.termination == .exited(0))
+    #expect(output.stderrText == "", "yes must die of SIGPIPE quietly")
+    #expect(output.stdoutText.hasPrefix("y\n"))
+    let ignored = try #require(ProcessProbe.ignoredSignals(in: output.stdoutText))
+    for signal in [SIGPIPE, SIGINT, SIGTERM] {
+      #expect(ignored & (1 << UInt64(signal - 1)) == 0, "\(SignalNames.name(signal)) is ignored in the child")
+    }
+    #expect(ProcessProbe.handlerAddress(SIGPIPE) > 1, "this process still survives a closed pipe")
+  }
+
+  @Test func cancellingRightAwayStillStopsTheChild() async throws {
+    let directory = try ProcessProbe.temporaryDirectory()
+    let pidFile = directory.appendingPathComponent("pid")
+    let runner = self.runner
+    let task = Task {
+      await runner.run(.shell("echo $$ > '\(pidFile.path)'; exec sleep 30"), output: RecordingOutput())
+    }
+    task.cancel()
+    let result = await task.value
+    #expect(result.termination == .signaled(SIGTERM))
+    #expect(result.duration < 25, "the cancel was lost: the child ran its 30 s")
   }
 
   @Test func leftoverBackgroundJobIsStoppedWhenTheChildExits() async throws {
@@ -165,20 +223,19 @@ import Testing
   @Test(arguments: [SIGTERM, SIGINT])
   func interruptReachesTheGrandchild(signal: Int32) async throws {
     let directory = try ProcessProbe.temporaryDirectory()
-    let pidFile = directory.appendingPathComponent("pid")
+    let probe = try GrandchildProbe(in: directory)
     let runner = self.runner
     let task = Task {
-      await runner.run(
-        .shell("sleep 30 & echo $! > '\(pidFile.path)'; wait"), options: RunOptions(gracePeriod: .seconds(1)),
-        output: RecordingOutput())
+      await runner.run(probe.command, options: RunOptions(gracePeriod: .seconds(2)), output: RecordingOutput())
     }
-    let grandchild = try await ProcessProbe.pid(in: pidFile)
+    let grandchild = try await ProcessProbe.pid(in: probe.pidFile)
     runner.interrupt(signal: signal)
     let result = await task.value
-    // For SIGINT the background `sleep` ignores the signal (as in any non-interactive
-    // shell); the group cleanup after `sh` exits stops it.
-    #expect(result.termination == .signaled(signal))
-    #expect(result.exitCode == 128 + signal)
+    // The grandchild caught the signal itself (a signal to the leader alone would leave it
+    // running until the SIGKILL after the grace period, with no marker), then the leader's
+    // trap ran once its foreground child was done.
+    #expect(try probe.marker() == SignalNames.name(signal).dropFirst(3))
+    #expect(result.termination == .exited(7))
     #expect(await ProcessProbe.isGone(grandchild))
   }
 
@@ -211,6 +268,74 @@ import Testing
     #expect(await ProcessProbe.isGone(grandchild))
     #expect(ProcessProbe.handlerAddress(signal) == before)
   }
+}
+
+/// A leader shell running a grandchild (a foreground `sh`, in the same process group) that
+/// writes the name of the signal it catches to a marker file.
+struct GrandchildProbe {
+  let directory: URL
+  var pidFile: URL { directory.appendingPathComponent("grandchild.pid") }
+  var markerFile: URL { directory.appendingPathComponent("marker") }
+
+  init(in directory: URL) throws {
+    self.directory = directory
+    let grandchild = """
+      trap 'echo INT > "$1"; exit 0' INT
+      trap 'echo TERM > "$1"; exit 0' TERM
+      echo $$ > "$2"
+      while :; do sleep 0.05; done
+
+      """
+    try grandchild.write(to: directory.appendingPathComponent("grandchild.sh"), atomically: true, encoding: .utf8)
+  }
+
+  /// The leader: traps the signals (so it outlives them), runs the grandchild in the foreground, exits 7 after a signal.
+  var words: [String] {
+    ["/bin/sh", "-c", "trap 'exit 7' INT TERM; /bin/sh grandchild.sh marker grandchild.pid; exit 9"]
+  }
+
+  var command: ChildCommand {
+    ChildCommand(words[0], arguments: Array(words.dropFirst()), workingDirectory: directory.path)
+  }
+
+  func marker() throws -> String {
+    try String(contentsOf: markerFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+}
+
+/// Counts output and runs `action` once when `text` has arrived (on the reader thread).
+final class WatchingOutput: OutputHandler {
+  private struct State {
+    var total = 0
+    var tail: [UInt8] = []
+    var fired = false
+  }
+
+  private let needle: [UInt8]
+  private let action: @Sendable () -> Void
+  private let state = Mutex(State())
+
+  init(waitingFor text: String, action: @escaping @Sendable () -> Void) {
+    self.needle = Array(text.utf8)
+    self.action = action
+  }
+
+  var total: Int { state.withLock { $0.total } }
+
+  func stdout(_ bytes: [UInt8]) {
+    let fire = state.withLock { state in
+      state.total += bytes.count
+      guard !state.fired else { return false }
+      state.tail = Array((state.tail + bytes).suffix(needle.count * 2 + 64))
+      let found = state.tail.count >= needle.count
+        && (0...(state.tail.count - needle.count)).contains { Array(state.tail[$0..<($0 + needle.count)]) == needle }
+      if found { state.fired = true }
+      return found
+    }
+    if fire { action() }
+  }
+
+  func stderr(_ bytes: [UInt8]) { state.withLock { $0.total += bytes.count } }
 }
 
 final class RecordingSignals: Sendable {

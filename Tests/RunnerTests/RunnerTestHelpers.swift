@@ -72,5 +72,11 @@ enum ProcessProbe {
     return unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self)
   }
 
+  /// The `SigIgn` mask of a `/proc/<pid>/status` line in `text` (bit N-1 for signal N).
+  static func ignoredSignals(in text: String) -> UInt64? {
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }) else { return nil }
+    return UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+  }
+
   enum ProbeError: Error { case noPID(String) }
 }

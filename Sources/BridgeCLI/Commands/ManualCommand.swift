@@ -21,11 +21,14 @@ struct ManualCommand: Command {
       then the title or @T id, then optionally 'note: …'); tests without an answer are reported as \
       skipped. Without a terminal and without answers, manual stops at once (exit 64).
 
-      A new Testomat.io run is of kind manual; with --run / TESTOMATIO_RUN the results join that run \
-      (for a mixed run: testbridge start --kind mixed, then run and manual with --proceed, then finish).
+      A new Testomat.io run is of kind manual, titled after the plan (with the branch and commit \
+      when the CI names them); with --run / TESTOMATIO_RUN / run (Testomat.io's CI input) the \
+      results join that run (for a mixed run: testbridge start --kind mixed, then run and manual \
+      with --proceed, then finish).
 
-      Exit status: 1 when a test failed, 4 when results were spooled instead of delivered, 0 \
-      otherwise (also after quitting midway); 64 for usage errors and when nobody can answer.
+      Exit status: 1 when a test failed (a dry run too); 4 with --strict when results were not \
+      delivered (spooled) or --junit-out could not be written (a warning without it); 0 otherwise \
+      (also after quitting midway); 64 for usage errors and when nobody can answer.
       See docs/manual-plans.md for the plan and answers formats.
       """,
     options: [
@@ -34,9 +37,18 @@ struct ManualCommand: Command {
       OptionSpec(
         "progress", valueName: "FILE",
         help: "Where answers are saved as they are given. (default: .PLAN.progress.json beside the plan)"),
-    ] + TestomatioOptions.connection + TestomatioOptions.run + TestomatioOptions.results,
+      RunExitPolicy.strictFlag,
+    ] + connectionOptions + RunInputs.runOptions + TestomatioOptions.results,
     positionals: [PositionalSpec("PLAN", help: "The Markdown test plan.")]
   )
+
+  /// The connection options; a dry run exits with the verdicts, as `run` does.
+  static let connectionOptions: [OptionSpec] = TestomatioOptions.connection.map { option in
+    guard option.long == "dry-run" else { return option }
+    var dryRun = option
+    dryRun.help = "Print every request that would be sent and send nothing (the exit status still follows the verdicts)."
+    return dryRun
+  }
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
     try await run(
@@ -55,8 +67,11 @@ struct ManualCommand: Command {
     } catch {
       throw CLIError(error.description, exitStatus: .usage)
     }
-    // A new run is a manual one; a run being joined keeps its own kind (a mixed run stays mixed).
-    let delivery = try ResultsDelivery(arguments, context: context, kind: arguments.value("run") == nil ? "manual" : nil)
+    // A new run is a manual one named after the plan; a run being joined keeps its own kind
+    // (a mixed run stays mixed) and title.
+    let delivery = try ResultsDelivery(
+      RunInputs.defaultingTitle(arguments, to: plan.title, ci: CIEnvironment.detect(context.environment)),
+      context: context, kind: arguments.value("run") == nil ? "manual" : nil)
 
     let session: ManualSession
     var sitting: TimeInterval?
@@ -78,23 +93,24 @@ struct ManualCommand: Command {
     }
 
     let results = ManualOutcomes.results(plan: plan, answers: session.givenAnswers)
-    var junitFailed = false
+    var reportingFailed = false
     if let path = arguments.value("junit-out") {
-      junitFailed = !RunCommand.writeJUnit(withIdentifiers(results), to: path, name: plan.title, context: context)
+      reportingFailed = !RunCommand.writeJUnit(withIdentifiers(results), to: path, name: plan.title, context: context)
     }
     _ = await delivery.start()
     let outcome = await delivery.deliver(.testcases(results), wallClock: sitting)
     render(plan, outcome.streamed, to: context.stdout)
-    let deliveryFailed = delivery.printOutcome(outcome)
+    if delivery.printOutcome(outcome), !delivery.isDryRun { reportingFailed = true }
     CIReporter(context: context).publish(
       CIReporter.Publication(
         title: arguments.value("title") ?? plan.title, totals: outcome.streamed.totals, failing: outcome.streamed.failing,
         runURL: outcome.delivery?.run.flatMap { $0.publicURL ?? $0.url }))
     if answersPath == nil { ManualProgressFile.remove(path: progressPath) }
-    if delivery.isDryRun { return .success }
-    let status = ExitPolicy.status(
-      totals: outcome.streamed.totals, reportProblems: false, deliveryFailed: deliveryFailed)
-    return junitFailed && status == .success ? .failure : status
+    let strict = arguments.flag("strict")
+    let status = RunExitPolicy.status(
+      totals: outcome.streamed.totals, reportProblems: false, reportingFailed: reportingFailed, strict: strict)
+    RunExitPolicy.warnIfNotShown(reportingFailed: reportingFailed, strict: strict, status: status, context: context)
+    return status
   }
 
   // MARK: - Steps

@@ -21,7 +21,7 @@ struct RunCommand: Command {
     OptionSpec(
       "grace", valueName: "SECONDS", help: "Time between SIGTERM and SIGKILL when the command is stopped.",
       defaultValue: "10"),
-    .flag("strict", help: "Exit 4 when the tests passed but their results could not be delivered (otherwise a warning)."),
+    RunExitPolicy.strictFlag,
     OptionSpec(
       "filter", valueName: "FILTER",
       help: "Run only the tests Testomat.io links to a Jira issue, tag, plan or label: testomatio:jira=KEY, "
@@ -31,15 +31,6 @@ struct RunCommand: Command {
       help: "Run only these tests, in Testomat.io's grep form (T1a2b3c4d|T5e6f7a8b); 'grep' is Testomat.io's CI input.",
       environment: ["TESTBRIDGE_GREP", "grep"]),
   ]
-
-  /// The run options, with Testomat.io's CI input `run` read as well as TESTOMATIO_RUN.
-  static let runOptions: [OptionSpec] = TestomatioOptions.run.map { option in
-    guard option.long == "run" else { return option }
-    var adopted = option
-    adopted.help = "Report into this existing run instead of creating one ('run' is Testomat.io's CI input)."
-    adopted.environment.append("run")
-    return adopted
-  }
 
   /// The connection options; a dry run still runs the command, and exits with its verdict.
   static let connectionOptions: [OptionSpec] = TestomatioOptions.connection.map { option in
@@ -65,7 +56,8 @@ struct RunCommand: Command {
 
       Exit status: the command's own when non-zero (124 timed out, 127 not found, 128+N killed by \
       signal N); otherwise 1 when its reports hold failures or errors, 4 with --strict when results \
-      were not delivered, 3 when a report was malformed, 0; 64 for usage errors.
+      were not delivered or --junit-out / --results-out could not be written (a warning without it), \
+      3 when a report was malformed, 0; 64 for usage errors.
 
       With --config, a profile supplies the Testomat.io project, the Jira site and the names of \
       the variables holding their secrets: the one named by --profile, else the one owning the \
@@ -73,7 +65,7 @@ struct RunCommand: Command {
       command runs first and the Jira projects its tests link choose the profile, as for \
       'report'; the run is then created after the command, which gets no TESTOMATIO_RUN.
       """,
-    options: commandOptions + connectionOptions + runOptions + TestomatioOptions.results + TestomatioOptions.shard
+    options: commandOptions + connectionOptions + RunInputs.runOptions + TestomatioOptions.results + TestomatioOptions.shard
       + ReportOptions.specs + ProjectConfig.options,
     trailingCommand: "COMMAND [ARGS...]"
   )
@@ -130,8 +122,11 @@ struct RunCommand: Command {
         context.error("the results were not delivered: \(error.message)")
         context.stderr.write(
           "  report them with: testbridge report --config \(pending.path) --profile NAME \(settings.junit.joined(separator: " "))\n")
-        // The command's own failure still decides the exit status.
-        return result.exitCode != 0 ? ExitStatus(rawValue: result.exitCode) : .usage
+        // The tests' outcome still decides the exit status; only a green one becomes a usage error.
+        let totals = ReportLoader(options: reportOptions.junit).load(reports.files, keepTestcases: false).totals
+        let status = RunExitPolicy.status(
+          termination: result.termination, totals: totals, reportProblems: false, reportingFailed: false, strict: false)
+        return status == .success ? .usage : status
       }
       prepared = try await startDelivery(arguments, display: display, ci: ci, context: context)
     }
@@ -144,9 +139,15 @@ struct RunCommand: Command {
     let outcome = await delivery.deliver(
       .files(reports.files, problems: [], options: reportOptions.junit), wallClock: result.duration,
       failRun: commandFailed)
+    var reportingFailed = false
     if let resultsOut {
-      try delivery.writeResults(
-        outcome, to: resultsOut, arguments: deliveryArguments, startedAt: result.startedAt, exitCode: result.exitCode)
+      do {
+        try delivery.writeResults(
+          outcome, to: resultsOut, arguments: deliveryArguments, startedAt: result.startedAt, exitCode: result.exitCode)
+      } catch {
+        context.warn(error.message)
+        reportingFailed = true
+      }
     }
     context.stdout.write("\n")
     if !reports.files.isEmpty {
@@ -155,21 +156,17 @@ struct RunCommand: Command {
     }
     context.stdout.write(
       "Command: \(display)\n  \(verdict(result.termination)) after \(SummaryRenderer.duration(result.duration))\n")
-    let deliveryFailed = delivery.printOutcome(outcome)
-    if deliveryFailed, !settings.strict, !commandFailed, !outcome.streamed.totals.hasFailures {
-      context.warn("the exit status follows the tests, not the delivery (pass --strict to exit 4)")
-    }
+    if delivery.printOutcome(outcome), !delivery.isDryRun { reportingFailed = true }
 
     // Per-test outputs need the results again: up to 50 failures for annotations, all for --junit-out.
     var failing = outcome.streamed.failing
-    var junitOutFailed = false
     let needsMoreFailures = ci.isGitHub && failing.count < outcome.streamed.totals.failed + outcome.streamed.totals.errors
     if settings.junitOut != nil || needsMoreFailures {
       let loaded = ReportLoader(options: reportOptions.junit).load(
         reports.files, keepTestcases: settings.junitOut != nil, failureLimit: CIReporter.annotationCap)
       failing = loaded.failing
       if let path = settings.junitOut {
-        junitOutFailed = !writeJUnit(loaded.testcases, to: path, name: "testbridge run", context: context)
+        if !writeJUnit(loaded.testcases, to: path, name: "testbridge run", context: context) { reportingFailed = true }
       }
     }
     ci.publish(
@@ -181,9 +178,9 @@ struct RunCommand: Command {
 
     let status = RunExitPolicy.status(
       termination: result.termination, totals: outcome.streamed.totals,
-      reportProblems: outcome.streamed.loaded.hasProblems, deliveryFailed: deliveryFailed && !delivery.isDryRun,
-      strict: settings.strict)
-    return junitOutFailed && status == .success ? .failure : status
+      reportProblems: outcome.streamed.loaded.hasProblems, reportingFailed: reportingFailed, strict: settings.strict)
+    RunExitPolicy.warnIfNotShown(reportingFailed: reportingFailed, strict: settings.strict, status: status, context: context)
+    return status
   }
 
   // MARK: - Steps
@@ -195,17 +192,11 @@ struct RunCommand: Command {
     var runID: String?
   }
 
-  /// Creates (or adopts) the Testomat.io run. A run being adopted keeps its title, and a shared
-  /// run is matched by the title its jobs agree on, so only a lone run is named after its command.
+  /// Creates (or adopts) the Testomat.io run; a lone new run is named after its command.
   static func startDelivery(
     _ arguments: ParsedArguments, display: String, ci: CIReporter, context: CommandContext
   ) async throws -> PreparedDelivery {
-    var deliveryArguments = arguments
-    if arguments.value("run") == nil, arguments.value("title") == nil, !arguments.flag("shared-run"),
-      arguments.value("shared-run-timeout") == nil, !arguments.flag("run-from-ci")
-    {
-      deliveryArguments = arguments.defaulting("title", to: CommandLineText.title(display, ci: ci.ci))
-    }
+    let deliveryArguments = RunInputs.defaultingTitle(arguments, to: display, ci: ci.ci)
     var delivery = try ResultsDelivery(deliveryArguments, context: context)
     delivery.collectTests = arguments.value("results-out") != nil
     let runID = await delivery.start()
@@ -321,7 +312,7 @@ struct RunCommand: Command {
     return notes
   }
 
-  /// Writes `testcases` as one JUnit document; false (after an error message) when it cannot.
+  /// Writes `testcases` as one JUnit document; false (after a warning) when it cannot.
   static func writeJUnit(_ testcases: [TestCaseResult], to path: String, name: String, context: CommandContext) -> Bool {
     do {
       let sink = try FileDescriptorSink(path: context.absolutePath(path))
@@ -330,7 +321,7 @@ struct RunCommand: Command {
       sink.flush()
       return true
     } catch {
-      context.error(error.message)
+      context.warn(error.message)
       return false
     }
   }

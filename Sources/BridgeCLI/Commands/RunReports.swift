@@ -11,20 +11,35 @@ struct RunReports: Sendable, Hashable {
   /// Patterns that matched nothing, paths that do not exist.
   var problems: [ReportFinderProblem] = []
 
+  /// A file's modification time as the file system keeps it.
+  struct FileTime: Sendable, Hashable {
+    var seconds: Int
+    var nanoseconds: Int
+
+    /// True when the time has no fraction of a second: the file system may keep whole seconds only.
+    var isWholeSecond: Bool { nanoseconds == 0 }
+  }
+
+  /// How much earlier than the start a sub-second modification time may be and still
+  /// count as fresh: Linux stamps files from a clock read at the last timer tick (up to
+  /// 10 ms behind the precise clock the start is taken from).
+  static let clockTolerance: TimeInterval = 0.01
+
   /// Expands `patterns` and drops stale files unless `includeStale`.
   ///
-  /// A file is stale when it was last modified before the second the command
-  /// started in: filesystems that keep whole seconds (or less) must not make a
-  /// report written right after the start look old.
+  /// A file is stale when its modification time, at full resolution, is before the
+  /// start by more than ``clockTolerance``. A whole-second modification time (from a
+  /// file system that keeps only seconds, or truncated to them) is compared with the
+  /// start's own second instead, so a report written just after the start is not
+  /// taken for an old one.
   static func collect(
     _ patterns: [String], startedAt: Date, includeStale: Bool,
-    modificationDate: (String) -> Date? = RunReports.modificationDate
+    modificationTime: (String) -> FileTime? = RunReports.modificationTime
   ) -> RunReports {
     let found = ReportFinder().find(patterns)
     var reports = RunReports(problems: found.problems)
-    let cutoff = startedAt.timeIntervalSince1970.rounded(.down)
     for file in found.files {
-      if !includeStale, let modified = modificationDate(file), modified.timeIntervalSince1970 < cutoff {
+      if !includeStale, let modified = modificationTime(file), isStale(modified, startedAt: startedAt) {
         reports.stale.append(file)
       } else {
         reports.files.append(file)
@@ -33,7 +48,18 @@ struct RunReports: Sendable, Hashable {
     return reports
   }
 
-  static func modificationDate(_ path: String) -> Date? {
-    (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+  static func isStale(_ modified: FileTime, startedAt: Date) -> Bool {
+    let start = startedAt.timeIntervalSince1970
+    if modified.isWholeSecond { return Double(modified.seconds) < start.rounded(.down) }
+    // Compared in whole seconds first: a Date carries ~0.1 µs at today's epoch, plenty for the remainder.
+    let startSecond = start.rounded(.down)
+    let difference = (Double(modified.seconds) - startSecond) + (Double(modified.nanoseconds) / 1e9 - (start - startSecond))
+    return difference < -clockTolerance
+  }
+
+  static func modificationTime(_ path: String) -> FileTime? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return FileTime(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
   }
 }

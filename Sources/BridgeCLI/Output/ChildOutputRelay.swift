@@ -3,79 +3,36 @@ import Runner
 import Synchronization
 
 /// Passes a child's output on to testbridge's own stdout and stderr as it
-/// arrives, flushing after every chunk, so the command looks exactly as if it
+/// arrives, byte for byte (invalid UTF-8 and characters split across chunks
+/// included), flushing after every chunk, so the command looks exactly as if it
 /// ran on its own (and nothing piles up in memory).
-///
-/// Chunks can end inside a multi-byte UTF-8 character; those bytes wait for the
-/// next chunk of the same stream instead of turning into replacement characters.
 final class ChildOutputRelay: OutputHandler {
-  private struct State {
-    var carryOut: [UInt8] = []
-    var carryErr: [UInt8] = []
-    var lastOutput: ContinuousClock.Instant
-  }
-
   private let out: any TextSink
   private let err: any TextSink
-  private let state: Mutex<State>
+  private let last: Mutex<ContinuousClock.Instant>
 
   init(stdout: any TextSink, stderr: any TextSink, now: ContinuousClock.Instant = .now) {
     self.out = stdout
     self.err = stderr
-    self.state = Mutex(State(lastOutput: now))
+    self.last = Mutex(now)
   }
 
-  func stdout(_ bytes: [UInt8]) { relay(bytes, isError: false) }
-  func stderr(_ bytes: [UInt8]) { relay(bytes, isError: true) }
+  func stdout(_ bytes: [UInt8]) { relay(bytes, to: out) }
+  func stderr(_ bytes: [UInt8]) { relay(bytes, to: err) }
 
   /// When the child last printed anything (or when the relay was made).
-  var lastOutput: ContinuousClock.Instant { state.withLock { $0.lastOutput } }
+  var lastOutput: ContinuousClock.Instant { last.withLock { $0 } }
 
-  /// Writes what is still held back (an incomplete character at the very end).
+  /// Called once the child is done; every chunk was already written and flushed.
   func finish() {
-    let (restOut, restErr) = state.withLock { state in
-      defer {
-        state.carryOut = []
-        state.carryErr = []
-      }
-      return (state.carryOut, state.carryErr)
-    }
-    if !restOut.isEmpty { write(restOut, to: out) }
-    if !restErr.isEmpty { write(restErr, to: err) }
+    out.flush()
+    err.flush()
   }
 
-  private func relay(_ bytes: [UInt8], isError: Bool) {
-    let complete: [UInt8] = state.withLock { state in
-      state.lastOutput = .now
-      var buffer = (isError ? state.carryErr : state.carryOut) + bytes
-      let cut = Self.completePrefixLength(buffer)
-      let carry = Array(buffer[cut...])
-      buffer.removeSubrange(cut...)
-      if isError { state.carryErr = carry } else { state.carryOut = carry }
-      return buffer
-    }
-    if !complete.isEmpty { write(complete, to: isError ? err : out) }
-  }
-
-  private func write(_ bytes: [UInt8], to sink: any TextSink) {
-    sink.write(String(decoding: bytes, as: UTF8.self))
+  private func relay(_ bytes: [UInt8], to sink: any TextSink) {
+    last.withLock { $0 = .now }
+    sink.write(bytes: bytes)
     sink.flush()
-  }
-
-  /// Length of `bytes` without a trailing, incomplete UTF-8 sequence.
-  static func completePrefixLength(_ bytes: [UInt8]) -> Int {
-    var index = bytes.count - 1
-    var seen = 0
-    while index >= 0, seen < 4 {
-      let byte = bytes[index]
-      seen += 1
-      if byte & 0xC0 != 0x80 {
-        let needed = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
-        return bytes.count - index < needed ? index : bytes.count
-      }
-      index -= 1
-    }
-    return bytes.count
   }
 }
 

@@ -5,7 +5,14 @@ import Synchronization
 /// Where the CLI writes text: stdout, stderr, a file, or memory in tests.
 public protocol TextSink: AnyObject, Sendable {
   func write(_ text: String)
+  /// Writes bytes as they are (a child's output, which need not be UTF-8).
+  func write(bytes: [UInt8])
   func flush()
+}
+
+extension TextSink {
+  /// Sinks that hold text keep invalid UTF-8 as replacement characters.
+  public func write(bytes: [UInt8]) { write(String(decoding: bytes, as: UTF8.self)) }
 }
 
 /// A TextOutputStream over a sink, for writers that take `inout some TextOutputStream`.
@@ -45,8 +52,16 @@ public final class FileDescriptorSink: TextSink {
   }
 
   public func write(_ text: String) {
+    append(text.utf8)
+  }
+
+  public func write(bytes: [UInt8]) {
+    append(bytes)
+  }
+
+  private func append(_ bytes: some Sequence<UInt8>) {
     let pending: [UInt8]? = state.withLock { state in
-      state.buffer.append(contentsOf: text.utf8)
+      state.buffer.append(contentsOf: bytes)
       guard state.buffer.count >= Self.bufferLimit else { return nil }
       defer { state.buffer.removeAll(keepingCapacity: true) }
       return state.buffer
@@ -69,10 +84,14 @@ public final class FileDescriptorSink: TextSink {
 }
 
 /// Collects text in memory (tests, and output that is decided before it is written).
+/// Bytes are kept as written; ``text`` decodes them as a whole.
 public final class MemorySink: TextSink {
-  private let storage = Mutex("")
+  private let storage = Mutex<[UInt8]>([])
   public init() {}
-  public func write(_ text: String) { storage.withLock { $0 += text } }
+  public func write(_ text: String) { storage.withLock { $0 += text.utf8 } }
+  public func write(bytes: [UInt8]) { storage.withLock { $0 += bytes } }
   public func flush() {}
-  public var text: String { storage.withLock { $0 } }
+  public var text: String { storage.withLock { String(decoding: $0, as: UTF8.self) } }
+  /// Everything written, byte for byte.
+  public var bytes: [UInt8] { storage.withLock { $0 } }
 }

@@ -152,6 +152,9 @@ enum Launcher {
       exit.fulfil(
         ChildExit(signaled: finished.terminationReason == .uncaughtSignal, status: finished.terminationStatus))
     }
+    // An ignored SIGPIPE would be inherited (Foundation spawns without POSIX_SPAWN_SETSIGDEF):
+    // `yes | head -1` would print "Broken pipe". Caught instead, it is reset by exec.
+    ProcessSignals.stopIgnoring(SIGPIPE)
     do {
       try process.run()
     } catch {

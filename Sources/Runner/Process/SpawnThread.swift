@@ -38,8 +38,8 @@ final class SpawnThread: @unchecked Sendable {
       while jobs.isEmpty { condition.wait() }
       let job = jobs.removeFirst()
       condition.unlock()
-      // Cleared before each job: libdispatch's signal handler may have run on this
-      // thread and blocked everything in it.
+      // Cleared before each job: the thread starts with the mask of the thread that
+      // created it, and nothing may leave a signal blocked in it since.
       var empty = sigset_t()
       sigemptyset(&empty)
       pthread_sigmask(SIG_SETMASK, &empty, nil)
