@@ -145,7 +145,7 @@ struct RunCommand: Command {
       .files(reports.files, problems: [], options: reportOptions.junit), wallClock: result.duration,
       failRun: commandFailed)
     if let resultsOut {
-      try delivery.writeResults(
+      try await delivery.writeResults(
         outcome, to: resultsOut, arguments: deliveryArguments, startedAt: result.startedAt, exitCode: result.exitCode)
     }
     context.stdout.write("\n")
