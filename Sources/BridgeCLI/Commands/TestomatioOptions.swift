@@ -49,7 +49,7 @@ enum TestomatioOptions {
   static let shard: [OptionSpec] = [
     OptionSpec(
       "shard", valueName: "ID",
-      help: "This job's shard in the set, e.g. 3 or 3/8: its part ends with finish_parallel and the run stays open for 'testbridge finish'. (default: GitLab CI_NODE_INDEX/CI_NODE_TOTAL)",
+      help: "This job's shard in the set, e.g. 3 or 3/8: its part ends with finish_parallel and the run stays open for 'testbridge finish' (or, with --shards N, the last shard to end). (default: GitLab CI_NODE_INDEX/CI_NODE_TOTAL)",
       environment: ["TESTBRIDGE_SHARD"]),
     OptionSpec(
       "results-out", valueName: "FILE",
