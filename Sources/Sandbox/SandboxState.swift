@@ -64,6 +64,8 @@ public struct SandboxRun: Sendable, Hashable, Codable {
   public var finishCount: Int
   /// How many `_parallel` events were accepted.
   public var parallelFinishCount: Int
+  /// How many times adopting the finished run opened it again.
+  public var reopenCount: Int
   /// The `duration` of the last finishing update, in seconds.
   public var duration: Double?
   /// The `detach` value of the finishing update.
@@ -96,6 +98,7 @@ public struct SandboxRun: Sendable, Hashable, Codable {
     case finished
     case finishCount = "finish_count"
     case parallelFinishCount = "parallel_finish_count"
+    case reopenCount = "reopen_count"
     case duration, detach
     case updateCount = "update_count"
     case sharedJoins = "shared_joins"

@@ -4,8 +4,11 @@ import HTTPServer
 /// A local stand-in for the Testomat.io reporter API (contract §1), strict like a real server.
 ///
 /// Routes:
-/// - `POST /api/reporter`: create a run (`shared_run` joins an open run with the same title).
+/// - `POST /api/reporter`: create a run (`shared_run` joins an open run with the same title
+///   created less than `shared_run_timeout` minutes ago, 20 by default).
 /// - `PUT /api/reporter/{uid}`: update/adopt a run, or finish it when `status_event` is sent.
+///   Adopting a finished run reopens it, as Testomat.io reuses a finished run when it is
+///   relaunched in CI (its id handed to the job as `TESTOMATIO_RUN`).
 /// - `POST /api/reporter/{uid}/testrun`: one test object, or `{tests: [...], batch_index}`.
 /// - `GET /api/test_grep?type=&id=&api_key=`: seeded test IDs.
 ///
@@ -25,6 +28,8 @@ public actor TestomatioEmulator {
   private var requestLog: [SandboxRequestRecord] = []
   private var testGrep: [String: [String: [String]]] = [:]
   private var faults: [SandboxFault] = []
+  /// Added to the wall clock: lets tests age runs past the shared-run window.
+  private var clockOffset: TimeInterval = 0
 
   /// Creates an empty emulator.
   ///
@@ -83,6 +88,14 @@ public actor TestomatioEmulator {
     append(run)
     return uid
   }
+
+  /// Moves the emulator's clock forward, as if `seconds` had passed (runs age, shared-run
+  /// windows close).
+  public func advanceClock(by seconds: TimeInterval) {
+    clockOffset += seconds
+  }
+
+  private var now: Date { Date().addingTimeInterval(clockOffset) }
 
   /// Replaces the fault rules; they apply in order to matching reporter API requests.
   public func setFaults(_ rules: [SandboxFault]) {
@@ -160,8 +173,9 @@ public actor TestomatioEmulator {
 
     let base = baseURL(for: request)
     let title = body["title"]?.stringValue
+    let now = self.now
     if body["shared_run"]?.boolValue == true, let title,
-      let index = runs.lastIndex(where: { $0.sharedRun && !$0.finished && $0.title == title })
+      let index = runs.lastIndex(where: { $0.sharedRun && !$0.finished && $0.title == title && $0.acceptsJoiners(at: now) })
     {
       runs[index].sharedJoins += 1
       runs[index].merge(attributes: scrub(body))
@@ -169,6 +183,7 @@ public actor TestomatioEmulator {
       return Self.runReply(runs[index], base: base, projectSlug: projectSlug)
     }
     var run = RunRecord(uid: newUID(), base: base, origin: "created", status: "running")
+    run.createdAt = now
     run.merge(attributes: scrub(body))
     append(run)
     return Self.runReply(run, base: base, projectSlug: projectSlug)
@@ -191,8 +206,14 @@ public actor TestomatioEmulator {
       return Self.message(error.message, status: 422)
     }
     let event = body["status_event"]?.stringValue
-    if runs[index].finished && (event == nil || !tests.isEmpty) {
-      return Self.message("run '\(uid)' is already finished; it cannot be updated or take results", status: 409)
+    if runs[index].finished && !tests.isEmpty {
+      return Self.message("run '\(uid)' is already finished; it cannot take results", status: 409)
+    }
+    if runs[index].finished && event == nil {
+      // Adopting a finished run (a relaunch, a re-run CI job) opens it again.
+      runs[index].finished = false
+      runs[index].status = "running"
+      runs[index].reopenCount += 1
     }
 
     var attributes = scrub(body)
@@ -551,7 +572,9 @@ private struct RunRecord: Sendable {
   var status: String
   var title: String?
   var sharedRun = false
+  var createdAt = Date()
   var finished = false
+  var reopenCount = 0
   var statusEvents: [String] = []
   var finishCount = 0
   var parallelFinishCount = 0
@@ -579,6 +602,12 @@ private struct RunRecord: Sendable {
     }
     if let title = incoming["title"]?.stringValue { self.title = title }
     if let shared = incoming["shared_run"]?.boolValue { sharedRun = shared }
+  }
+
+  /// A shared run takes joiners for `shared_run_timeout` minutes after its creation (20 by default).
+  func acceptsJoiners(at now: Date) -> Bool {
+    let minutes = attributes["shared_run_timeout"]?.doubleValue ?? 20
+    return now.timeIntervalSince(createdAt) < minutes * 60
   }
 
   func url(base: String, projectSlug: String) -> String {
@@ -610,6 +639,7 @@ private struct RunRecord: Sendable {
       finished: finished,
       finishCount: finishCount,
       parallelFinishCount: parallelFinishCount,
+      reopenCount: reopenCount,
       duration: duration,
       detach: detach,
       updateCount: updateCount,

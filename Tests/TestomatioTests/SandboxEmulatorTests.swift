@@ -340,8 +340,6 @@ private func test(_ title: String, status: String = "passed", rid: String? = nil
         "POST", "/api/reporter/\(uid)/testrun", json: #"{"api_key": "\#(key)", "tests": [\#(test("Late"))]}"#)
       #expect(late.status == 409)
       #expect(late.message.contains("already finished"))
-      let adopt = try await client.send("PUT", "/api/reporter/\(uid)", json: #"{"api_key": "\#(key)", "title": "again"}"#)
-      #expect(adopt.status == 409)
       // A repeated finish is accepted but counted, so double finishes are visible.
       let again = try await client.send("PUT", "/api/reporter/\(uid)", json: #"{"api_key": "\#(key)", "status_event": "finish"}"#)
       #expect(again.status == 200)
@@ -350,6 +348,43 @@ private func test(_ title: String, status: String = "passed", rid: String? = nil
       #expect(run.statusEvents == ["fail", "finish"])
       #expect(run.status == "failed")
       #expect(run.results.isEmpty)
+      #expect(run.reopenCount == 0)
+    }
+  }
+
+  @Test func adoptingAFinishedRunReopensIt() async throws {
+    try await withSandbox { _, client in
+      let uid = try await client.createRun()
+      #expect(
+        try await client.send("PUT", "/api/reporter/\(uid)", json: #"{"api_key": "\#(key)", "status_event": "fail"}"#)
+          .status == 200)
+      // As a relaunch in CI does: the job adopts the finished run by id.
+      let adopt = try await client.send("PUT", "/api/reporter/\(uid)", json: #"{"api_key": "\#(key)", "title": "again"}"#)
+      #expect(adopt.status == 200)
+      var run = try #require(try await client.state().run(uid))
+      #expect(!run.finished && run.status == "running" && run.reopenCount == 1)
+      let late = try await client.send(
+        "POST", "/api/reporter/\(uid)/testrun", json: #"{"api_key": "\#(key)", "tests": [\#(test("Late"))]}"#)
+      #expect(late.status == 200)
+      #expect(
+        try await client.send("PUT", "/api/reporter/\(uid)", json: #"{"api_key": "\#(key)", "status_event": "pass"}"#)
+          .status == 200)
+      run = try #require(try await client.state().run(uid))
+      #expect(run.finished && run.status == "passed" && run.finishCount == 2 && run.results.count == 1)
+    }
+  }
+
+  @Test func aSharedRunTakesJoinersOnlyWithinItsTimeout() async throws {
+    try await withSandbox { sandbox, client in
+      let body = #"{"api_key": "\#(key)", "title": "T", "shared_run": true, "shared_run_timeout": 30}"#
+      let first = try await client.send("POST", "/api/reporter", json: body)
+      await sandbox.emulator.advanceClock(by: 29 * 60)
+      let joined = try await client.send("POST", "/api/reporter", json: body)
+      await sandbox.emulator.advanceClock(by: 2 * 60)
+      let late = try await client.send("POST", "/api/reporter", json: body)
+      let uids = [first, joined, late].map { $0.json?["uid"]?.stringValue }
+      #expect(uids[0] != nil && uids[0] == uids[1], "joined within 30 minutes")
+      #expect(uids[2] != nil && uids[2] != uids[0], "a new run after the window closed")
     }
   }
 

@@ -9,9 +9,11 @@ struct FinishCommand: Command {
     abstract: "Close a Testomat.io run once; with --merge, after merging the results files its shards wrote.",
     discussion: """
       With --merge, the run (named by the files, or --run) is closed with the status of all \
-      shards together and the pipeline's wall-clock duration (first shard's start to last \
-      shard's end, not the sum). A retried shard's later attempt replaces its earlier one. \
-      Shards that never reported (with --shards N) are named and the run is marked failed.
+      shards together and the pipeline's wall-clock duration (the pipeline's start when a file \
+      names it, else the first shard's start, to the last shard's end; not the sum). A retried \
+      shard's later attempt replaces its earlier one. Shards that never reported (with --shards N) \
+      are named and the run is marked failed. Files naming more than one run are an error \
+      unless --run picks one (the others' files are then left out).
 
       Exit status: 0 when closed; 1 when shards are missing, or the run could not be closed.
       """,
@@ -28,68 +30,78 @@ struct FinishCommand: Command {
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {
-    var merged: MergedShardResults?
+    let chosenRun = arguments.value("run").flatMap { $0.isEmpty ? nil : $0 }
+    var merge: Merge?
     if !arguments.values("merge").isEmpty {
-      merged = try mergeResults(arguments, context: context)
+      merge = try mergeResults(arguments, run: chosenRun, context: context)
     }
-    guard let runID = arguments.value("run").flatMap({ $0.isEmpty ? nil : $0 }) ?? merged?.runIDs.first else {
+    let merged = merge?.results
+    guard let runID = chosenRun ?? merged?.runIDs.first else {
       throw CLIError("no run to finish: set TESTOMATIO_RUN, pass --run ID, or --merge results files that name it")
     }
-    if let merged, merged.runIDs.count > 1 {
-      context.warn("the results files name \(merged.runIDs.count) runs (\(merged.runIDs.joined(separator: ", "))); closing '\(runID)'")
-    }
     let (client, services) = try TestomatioOptions.client(arguments, context: context)
-    var duration = merged.map { ($0.wallClock * 1000).rounded() / 1000 }
+    var duration = merged.map(RunClosing.duration)
     if let text = arguments.value("duration") {
       guard let seconds = Double(text), seconds >= 0, seconds.isFinite else {
         throw CLIError("The value '\(text)' is invalid for '--duration <SECONDS>': expected seconds", exitStatus: .usage)
       }
       duration = seconds
     }
-    let status = arguments.value("status") ?? merged.map { $0.shouldFail ? "fail" : "pass" } ?? "finish"
+    let status = arguments.value("status") ?? merged.map(RunClosing.status) ?? "finish"
+    if let merged, !merged.undelivered.isEmpty {
+      context.warn(
+        "shard(s) \(merged.undelivered.joined(separator: ", ")) left results in their spool: "
+          + "the run is closed without them unless they are flushed first")
+    }
+    // When the last shard (--shards N) closes runs in the same folder, the two never both close.
+    var claim: (folder: String, attempts: String)?
+    if let merged, let folder = merge?.folder, merged.missingShards.isEmpty, services.dryRun == nil {
+      claim = (folder, merged.attemptSet)
+      guard try ShardFolder.claim(in: folder, runID: runID, attemptSet: merged.attemptSet, by: "testbridge finish") else {
+        let closer = ShardFolder.claimant(in: folder, runID: runID, attemptSet: merged.attemptSet) ?? "another job"
+        context.stdout.write("Testomat.io run \(runID) was already closed for these shard attempts by \(closer): not closed again\n")
+        return .success
+      }
+    }
     do {
-      try await client.finishRun(runID, FinishBody(apiKey: nil, statusEvent: status, duration: duration))
+      try await RunClosing.close(runID, status: status, duration: duration, client: client)
     } catch {
-      throw CLIError(error.description)
+      if let claim { ShardFolder.release(in: claim.folder, runID: runID, attemptSet: claim.attempts) }
+      throw error
     }
     services.printDryRun(to: context.stdout)
     if services.dryRun == nil { context.stdout.write("Testomat.io run \(runID) finished (\(status))\n") }
     // The shards left Jira alone: it is updated once, here, for the union of their results.
     if let merged, let settings = try JiraSettings.parse(arguments, context: context) {
       let step = try JiraStep(settings: settings, arguments: arguments, context: context, testomatio: client)
-      var streamed = StreamedReports()
-      streamed.totals = merged.totals
-      var index = step.emptyIndex
-      for test in merged.tests { index.add(test) }
-      streamed.jiraIndex = index
-      // The reporter API does not say where a run lives; with the project slug the link can point at it.
-      let url = settings.projectSlug.map {
-        client.baseURL.appendingPathComponent("projects/\($0)/runs/\(runID)").absoluteString
-      }
-      let report = await step.deliver(streamed: streamed, run: RunInfo(uid: runID, url: url), finishedAt: Date())
-      step.print(report, context: context)
+      await RunClosing.updateJira(
+        merged, run: RunClosing.runInfo(runID, url: nil, step: step, client: client), step: step, context: context)
     }
     if let merged, !merged.missingShards.isEmpty { return .failure }
     return .success
   }
 
-  /// Reads and merges the shards' files, printing what was found.
-  static func mergeResults(_ arguments: ParsedArguments, context: CommandContext) throws(CLIError) -> MergedShardResults {
+  /// The merged results and the one folder they were read from (nil when several).
+  struct Merge {
+    var results: MergedShardResults
+    var folder: String?
+  }
+
+  /// Reads and merges the shards' files, printing what was found. With `run`, files naming
+  /// another run are left out; without it, files naming more than one run are an error.
+  static func mergeResults(_ arguments: ParsedArguments, run: String?, context: CommandContext) throws(CLIError) -> Merge {
     let found = ReportFinder().find(arguments.values("merge"))
     for problem in found.problems { context.warn(problem.description) }
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    var files: [ShardResults] = []
-    for path in found.files {
-      do {
-        let file = try decoder.decode(ShardResults.self, from: Data(contentsOf: URL(fileURLWithPath: context.absolutePath(path))))
-        guard file.format == ShardResults.formatName else {
-          context.warn("'\(path)' is '\(file.format)', not \(ShardResults.formatName): skipped")
-          continue
-        }
-        files.append(file)
-      } catch {
-        context.warn("'\(path)' is not a testbridge results file: skipped")
+    let read = ShardFolder.read(found.files, context: context)
+    for problem in read.problems { context.warn(problem) }
+    var entries = read.entries
+    if let run {
+      let others = entries.filter { $0.file.runID != nil && $0.file.runID != run }
+      if !others.isEmpty {
+        context.warn(
+          "left out \(others.count) results file(s) of other runs (--run \(run)): "
+            + others.map { "'\($0.path)' (\($0.file.runID ?? "?"))" }.joined(separator: ", "))
+        entries.removeAll { $0.file.runID != nil && $0.file.runID != run }
       }
     }
     var expected: Int?
@@ -99,17 +111,21 @@ struct FinishCommand: Command {
       }
       expected = count
     }
-    let merged = MergedShardResults(files, expectedShards: expected)
-    context.stdout.write(
-      "Merged \(merged.shards.count) shard(s): \(SummaryRenderer.count(merged.totals.tests)) tests in "
-        + "\(SummaryRenderer.duration(merged.wallClock)) of wall-clock time\n\n")
-    context.stdout.write(SummaryRenderer.totalsTable(merged.totals))
-    for replaced in merged.replacedAttempts {
-      context.stdout.write("  shard \(replaced.id): attempt \(replaced.attempt) replaced by a later attempt\n")
+    let runs = Set(entries.compactMap(\.file.runID)).sorted()
+    if run == nil, runs.count > 1 {
+      let byRun = runs.map { id in
+        "\(id) (\(entries.filter { $0.file.runID == id }.map { "'\($0.path)'" }.joined(separator: ", ")))"
+      }
+      throw CLIError(
+        "the results files name \(runs.count) runs: \(byRun.joined(separator: "; ")). "
+          + "Pass --run ID to close one of them; the files of the others are then left out")
     }
+    let merged = MergedShardResults(entries.map(\.file), expectedShards: expected)
+    RunClosing.printMerge(merged, context: context)
     if !merged.missingShards.isEmpty {
       context.error("shard(s) \(merged.missingShards.joined(separator: ", ")) never reported: the run is marked failed")
     }
-    return merged
+    let folders = Set(entries.map { ShardFolder.directory(of: $0.path, context: context) })
+    return Merge(results: merged, folder: folders.count == 1 ? folders.first : nil)
   }
 }

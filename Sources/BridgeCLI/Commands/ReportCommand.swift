@@ -52,7 +52,7 @@ struct ReportCommand: Command {
     _ = await delivery.start()
     let outcome = await delivery.deliver(.files(found.files, problems: found.problems, options: reportOptions.junit))
     if let resultsOut {
-      try delivery.writeResults(outcome, to: resultsOut, arguments: arguments, startedAt: startedAt, exitCode: nil)
+      try await delivery.writeResults(outcome, to: resultsOut, arguments: arguments, startedAt: startedAt, exitCode: nil)
     }
     SummaryRenderer(heading: "testbridge report").render(outcome.streamed.loaded, to: context.stdout)
     let deliveryFailed = delivery.printOutcome(outcome)

@@ -142,7 +142,7 @@ struct RunCommand: Command {
     var reportingFailed = false
     if let resultsOut {
       do {
-        try delivery.writeResults(
+        try await delivery.writeResults(
           outcome, to: resultsOut, arguments: deliveryArguments, startedAt: result.startedAt, exitCode: result.exitCode)
       } catch {
         context.warn(error.message)

@@ -55,12 +55,30 @@ enum TestomatioOptions {
   static let shard: [OptionSpec] = [
     OptionSpec(
       "shard", valueName: "ID",
-      help: "This job's shard in the set, e.g. 3 or 3/8: its part ends with finish_parallel and the run stays open for 'testbridge finish'. (default: GitLab CI_NODE_INDEX/CI_NODE_TOTAL)",
+      help: "This job's shard in the set, e.g. 3 or 3/8: its part ends with finish_parallel and the run stays open for 'testbridge finish' (or, with --shards N, the last shard to end). (default: GitLab CI_NODE_INDEX/CI_NODE_TOTAL)",
       environment: ["TESTBRIDGE_SHARD"]),
     OptionSpec(
       "results-out", valueName: "FILE",
-      help: "Write this job's results as a testbridge-results/1 file for 'testbridge finish --merge'."),
+      help: "Write this job's results as a testbridge-results/1 file for 'testbridge finish --merge'. With --run-from-ci, an earlier attempt's file in the same folder names the run to rejoin."),
+    OptionSpec(
+      "shards", valueName: "N",
+      help: "The set has N shards (ids 1 to N) and no final job: the last to end closes the run, once (status over all shards, the pipeline's wall-clock time) and makes the Jira updates. Needs --results-out in a folder every shard sees.",
+      environment: ["TESTBRIDGE_SHARDS"]),
   ]
+
+  /// `--shards N` on a shard: the set's size, when this shard is to close the run if it ends last.
+  static func closingShards(_ arguments: ParsedArguments) throws(CLIError) -> Int? {
+    guard let text = arguments.value("shards"), !text.isEmpty else { return nil }
+    guard let count = Int(text), count > 0 else {
+      throw CLIError("The value '\(text)' is invalid for '--shards <N>': expected a positive number", exitStatus: .usage)
+    }
+    guard arguments.value("results-out") != nil else {
+      throw CLIError(
+        "--shards \(count) needs --results-out FILE in a folder every shard sees (the last shard reads the others' files there)",
+        exitStatus: .usage)
+    }
+    return count
+  }
 
   /// Options of every command that delivers results; the Jira options ride along, so each
   /// such command also attaches its report to the Jira issues its tests cover.
@@ -166,13 +184,35 @@ enum TestomatioOptions {
       guard let identity = ci.pipelineIdentity else {
         throw CLIError("--run-from-ci needs a CI pipeline identity (GITHUB_RUN_ID or CI_PIPELINE_ID)", exitStatus: .usage)
       }
-      // Testomat.io matches a shared run by title: a title carrying the pipeline's identity
-      // joins every job and re-run of this pipeline, and never another pipeline's run.
+      // The title carries the pipeline's identity: Testomat.io matches a shared run by title
+      // (while it is open, within the shared-run window), so the jobs of this pipeline meet in
+      // one run and another pipeline, whose title differs, never joins it.
       config.title = "\(config.title ?? "CI") · \(identity)"
       config.sharedRun = true
       config.sharedRunTimeout = config.sharedRunTimeout ?? 24 * 60
+      // A later attempt (a re-run failed job) that finds an earlier job's results file of this
+      // pipeline adopts that run by id, even after it was closed and whatever time has passed.
+      if let resultsOut = arguments.value("results-out") {
+        let folder = ShardFolder.directory(of: resultsOut, context: context)
+        if let earlier = ShardFolder.earlierRun(of: identity, in: folder, context: context) {
+          config.runID = earlier.runID
+          context.stderr.write(
+            "testbridge: rejoining run \(earlier.runID) of \(identity), named by \(earlier.files) earlier results file(s) in \(folder)\n")
+          if !earlier.others.isEmpty {
+            context.warn("earlier results files of \(identity) also name run(s) \(earlier.others.joined(separator: ", ")); they are not rejoined")
+          }
+        }
+      }
     }
-    config.isShard = try ShardSpec(arguments, ci: ci) != nil
+    let shard = try ShardSpec(arguments, ci: ci)
+    config.isShard = shard != nil
+    if let count = try closingShards(arguments) {
+      guard let shard, let index = Int(shard.id), (1...count).contains(index) else {
+        throw CLIError(
+          "--shards \(count) needs this job's shard id, 1 to \(count): pass --shard ID (GitLab's CI_NODE_INDEX is read by itself)",
+          exitStatus: .usage)
+      }
+    }
     config.createTests = arguments.flagSetting("create") ?? true
     config.proceed = arguments.flag("proceed")
     config.excludeSkipped = arguments.flag("exclude-skipped")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The CI system a command runs under, read from its own environment variables.
 public struct CIEnvironment: Sendable, Hashable {
   public enum Provider: String, Sendable, Hashable {
@@ -22,6 +24,9 @@ public struct CIEnvironment: Sendable, Hashable {
   /// This job's place in a matrix / `parallel:` set, 1-based, and the set's size.
   public var shardIndex: Int?
   public var shardTotal: Int?
+  /// When the pipeline began: `TESTBRIDGE_PIPELINE_STARTED_AT` (ISO 8601 or Unix seconds),
+  /// else GitLab's `CI_PIPELINE_CREATED_AT`. GitHub Actions names no such time.
+  public var pipelineStartedAt: Date?
 
   public init(
     provider: Provider, buildURL: String? = nil, branch: String? = nil, commit: String? = nil,
@@ -41,6 +46,21 @@ public struct CIEnvironment: Sendable, Hashable {
   /// Jenkins `BUILD_URL`, GitLab `CI_JOB_URL`, CircleCI `CIRCLE_BUILD_URL`, then
   /// GitHub's `GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/GITHUB_RUN_ID`.
   public static func detect(_ environment: [String: String]) -> CIEnvironment {
+    var ci = detectProvider(environment)
+    let started = [environment["TESTBRIDGE_PIPELINE_STARTED_AT"]]
+      + (ci.provider == .gitlabCI ? [environment["CI_PIPELINE_CREATED_AT"]] : [])
+    ci.pipelineStartedAt = started.lazy.compactMap { $0.flatMap(Self.time) }.first
+    return ci
+  }
+
+  /// An ISO 8601 time, or Unix seconds.
+  static func time(_ text: String) -> Date? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if let seconds = Double(trimmed), seconds.isFinite, seconds > 0 { return Date(timeIntervalSince1970: seconds) }
+    return ISO8601Time.parse(trimmed)
+  }
+
+  private static func detectProvider(_ environment: [String: String]) -> CIEnvironment {
     func value(_ name: String) -> String? {
       guard let text = environment[name], !text.isEmpty else { return nil }
       return text

@@ -56,29 +56,69 @@ public struct ShardResults: Codable, Sendable, Hashable {
   public var format: String
   public var runID: String?
   public var title: String?
+  /// The CI pipeline this shard belongs to (`github:org/app:424242`, `gitlab:group/app:9001`),
+  /// when the CI names it. A later attempt of a job finds its pipeline's run by it.
+  public var pipeline: String?
   public var shard: Shard
+  /// When this shard's work began (the test command's start; for `report`, the command's own).
   public var startedAt: Date
+  /// When the pipeline began, when the CI says (GitLab `CI_PIPELINE_CREATED_AT`,
+  /// `TESTBRIDGE_PIPELINE_STARTED_AT`): the merged run's duration starts there.
+  public var pipelineStartedAt: Date?
   public var endedAt: Date
   /// The test command's exit code, when a command was run.
   public var exitCode: Int32?
+  /// False when some of this shard's results (or its part's end) wait in the spool:
+  /// the run must not be closed before they are flushed. Nil when reporting was off.
+  public var delivered: Bool?
   public var tests: [Test]
 
   public init(
-    runID: String?, title: String?, shard: Shard, startedAt: Date, endedAt: Date, exitCode: Int32?, tests: [Test]
+    runID: String?, title: String?, pipeline: String? = nil, shard: Shard, startedAt: Date,
+    pipelineStartedAt: Date? = nil, endedAt: Date, exitCode: Int32?, delivered: Bool? = nil, tests: [Test]
   ) {
     self.format = Self.formatName
     self.runID = runID
     self.title = title
+    self.pipeline = pipeline
     self.shard = shard
     self.startedAt = startedAt
+    self.pipelineStartedAt = pipelineStartedAt
     self.endedAt = endedAt
     self.exitCode = exitCode
+    self.delivered = delivered
     self.tests = tests
   }
 
   enum CodingKeys: String, CodingKey {
-    case format, title, shard, tests
+    case format, title, pipeline, shard, tests, delivered
     case runID = "run_id", startedAt = "started_at", endedAt = "ended_at", exitCode = "exit_code"
+    case pipelineStartedAt = "pipeline_started_at"
+  }
+
+  /// The file's encoder: sorted keys, times as ISO 8601 with milliseconds.
+  public static func encoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, encoder in
+      var container = encoder.singleValueContainer()
+      try container.encode(ISO8601Time.string(date))
+    }
+    return encoder
+  }
+
+  /// The file's decoder: times with or without fractional seconds.
+  public static func decoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .custom { decoder in
+      let container = try decoder.singleValueContainer()
+      let text = try container.decode(String.self)
+      guard let date = ISO8601Time.parse(text) else {
+        throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an ISO 8601 time")
+      }
+      return date
+    }
+    return decoder
   }
 
   public var totals: RunTotals {
@@ -102,11 +142,17 @@ public struct MergedShardResults: Sendable, Hashable {
   public var tests: [ShardResults.Test]
   /// Shard ids `1...total` with no file, when the set's size is known.
   public var missingShards: [String]
-  /// From the first shard's start to the last shard's end: the pipeline's wall-clock time.
+  /// From the pipeline's start (when a file names it, else the first shard's start) to the
+  /// last shard's end: the pipeline's wall-clock time, never the sum of the shards.
   public var wallClock: TimeInterval
   public var totals: RunTotals
   /// Run ids the files name (more than one means shards reported into different runs).
   public var runIDs: [String]
+  /// Shards whose test command failed (non-zero exit): the run is marked failed even when
+  /// their reports hold no failure (a crash before the report was complete).
+  public var failedCommands: [String]
+  /// Shards whose results (or end) were spooled instead of delivered.
+  public var undelivered: [String]
 
   /// Merges shard files. `expectedShards` (from `--shards`) wins over the files' own totals.
   public init(_ files: [ShardResults], expectedShards: Int? = nil) {
@@ -143,7 +189,7 @@ public struct MergedShardResults: Sendable, Hashable {
     } else {
       missingShards = []
     }
-    let start = shards.map(\.startedAt).min()
+    let start = (shards.map(\.startedAt) + shards.compactMap(\.pipelineStartedAt)).min()
     let end = shards.map(\.endedAt).max()
     wallClock = start.flatMap { start in end.map { max(0, $0.timeIntervalSince(start)) } } ?? 0
     var totals = RunTotals()
@@ -154,6 +200,14 @@ public struct MergedShardResults: Sendable, Hashable {
     }
     self.totals = totals
     runIDs = Array(Set(shards.compactMap(\.runID))).sorted()
+    failedCommands = shards.filter { ($0.exitCode ?? 0) != 0 }.map(\.shard.id)
+    undelivered = shards.filter { $0.delivered == false }.map(\.shard.id)
+  }
+
+  /// Names the set of shard attempts merged here, e.g. `1:1,2:1,3:2`: concurrent shards that
+  /// see the same complete set agree on it, and a later attempt of any shard changes it.
+  public var attemptSet: String {
+    shards.map { "\($0.shard.id):\($0.shard.attempt)" }.joined(separator: ",")
   }
 
   /// Numeric shard ids in numeric order, others after them by name.
@@ -166,8 +220,9 @@ public struct MergedShardResults: Sendable, Hashable {
     }
   }
 
-  /// True when the run must be marked failed: failing tests, or shards that never reported.
-  public var shouldFail: Bool { totals.hasFailures || !missingShards.isEmpty }
+  /// True when the run must be marked failed: failing tests, shards that never reported,
+  /// or shards whose command failed.
+  public var shouldFail: Bool { totals.hasFailures || !missingShards.isEmpty || !failedCommands.isEmpty }
 
   /// Per Jira key, the counts of the tests carrying it.
   public var jiraCounts: [String: RunTotals] {
@@ -178,5 +233,23 @@ public struct MergedShardResults: Sendable, Hashable {
       }
     }
     return counts
+  }
+}
+
+/// ISO 8601 times as the results file writes them (UTC, milliseconds) and reads them
+/// (with or without fractional seconds, any offset).
+public enum ISO8601Time {
+  public static func string(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: date)
+  }
+
+  public static func parse(_ text: String) -> Date? {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.date(from: text)
   }
 }
