@@ -27,6 +27,10 @@ public struct HTTPRequest: Sendable, Hashable {
   /// for example Testomat.io result batches, where each test carries a `rid` the server
   /// de-duplicates on.
   public var retrySafe: Bool
+  /// Set by callers whose server refuses a rate-limited request (429) before applying any of
+  /// it, as Jira's limits do: such a 429, when it carries `Retry-After`, may be repeated after
+  /// that wait even when the request is not otherwise safe to repeat (``retrySafe``).
+  public var repeatableAfterRateLimit: Bool
   /// Overall time allowed for one attempt, in seconds; `nil` means the transport's default.
   public var timeout: TimeInterval?
 
@@ -36,6 +40,7 @@ public struct HTTPRequest: Sendable, Hashable {
     headers: [String: String] = [:],
     body: [UInt8]? = nil,
     retrySafe: Bool = false,
+    repeatableAfterRateLimit: Bool = false,
     timeout: TimeInterval? = nil
   ) {
     self.method = method
@@ -43,6 +48,7 @@ public struct HTTPRequest: Sendable, Hashable {
     self.storedHeaders = HTTPHeaderName.canonicalized(headers)
     self.body = body
     self.retrySafe = retrySafe
+    self.repeatableAfterRateLimit = repeatableAfterRateLimit
     self.timeout = timeout
   }
 

@@ -16,7 +16,10 @@ public enum RetryDecision: Sendable, Equatable {
 /// is a pure function of its inputs plus the injected random source and clock.
 ///
 /// Retried, only for requests that are safe to repeat (``HTTPRequest/isRetrySafe``):
-/// connection errors, timeouts, 408, 429, 500, 502, 503 and 504.
+/// connection errors, timeouts, 408, 429, 500, 502, 503 and 504. A 429 that carries
+/// `Retry-After` is also retried for a request marked ``HTTPRequest/repeatableAfterRateLimit``
+/// (its server's rate limiter refuses requests before applying them); one without is not, as
+/// it may come from something other than the limiter.
 ///
 /// 500 is retried too. For a plain POST it would be wrong (the server may have applied the write
 /// before failing), but a retry-safe request is idempotent or carries ids the server
@@ -73,11 +76,13 @@ public struct RetryPolicy: Sendable {
   ) -> RetryDecision {
     let failure: String
     var serverDelay: TimeInterval?
+    var refusedUnapplied = false
     switch outcome {
     case .success(let response):
       guard Self.retryableStatuses.contains(response.status) else { return .done }
       failure = "HTTP \(response.status)"
       serverDelay = response.header("Retry-After").flatMap(retryAfterSeconds)
+      refusedUnapplied = response.status == 429 && request.repeatableAfterRateLimit && serverDelay != nil
     case .failure(let error):
       switch error.kind {
       case .transport(_, isConnectionError: true): failure = "connection error"
@@ -85,7 +90,7 @@ public struct RetryPolicy: Sendable {
       case .transport, .status, .decoding, .refused, .cancelled: return .done
       }
     }
-    guard request.isRetrySafe else {
+    guard request.isRetrySafe || refusedUnapplied else {
       return .giveUp(reason: "\(failure); not retried: a \(request.method.rawValue) request is not safe to repeat")
     }
     let attempts = max(1, maxAttempts)

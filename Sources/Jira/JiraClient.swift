@@ -331,9 +331,11 @@ public struct JiraClient: Sendable {
     var all = headers
     all["Accept"] = "application/json"
     all["Authorization"] = config.auth.authorizationHeader
+    // Jira refuses a request over its rate limits before applying it, so a 429 may be repeated
+    // even for a write that is otherwise not (adding a comment).
     return HTTPRequest(
       method: method, url: URL(string: text) ?? config.restBaseURL, headers: all, body: body, retrySafe: retrySafe,
-      timeout: timeout)
+      repeatableAfterRateLimit: true, timeout: timeout)
   }
 
   /// Checks the guard, sends, and turns non-2xx answers (except `allowing`) into ``JiraError/status(action:issue:code:messages:requestLine:)``.

@@ -181,6 +181,36 @@ import Testing
     #expect(decision != .retry(after: 1))
   }
 
+  /// A server whose rate limiter refuses before applying anything (Jira) lets a 429 with
+  /// `Retry-After` be repeated even for a plain POST; nothing else changes for that request.
+  @Test func aRateLimitRefusalIsRepeatableWhenTheCallerSaysSo() throws {
+    var post = request(.POST)
+    post.repeatableAfterRateLimit = true
+    let limited = Self.plain.decision(for: .success(response(429, headers: ["Retry-After": "3"])), request: post, attempt: 1)
+    #expect(limited == .retry(after: 3))
+    // Still bounded by the attempts.
+    let last = Self.plain.decision(
+      for: .success(response(429, headers: ["Retry-After": "3"])), request: post, attempt: Self.plain.maxAttempts)
+    guard case .giveUp = last else {
+      Issue.record("expected to give up after the last attempt, got \(last)")
+      return
+    }
+    // A 429 without Retry-After may not come from the limiter; a 5xx or a dropped connection
+    // may come after the write was applied: none of them is repeated.
+    for outcome: Result<HTTPResponse, HTTPError> in [
+      .success(response(429)), .success(response(503, headers: ["Retry-After": "3"])), .success(response(500)),
+      .failure(HTTPError(.transport(description: "reset", isConnectionError: true), request: post)),
+      .failure(HTTPError(.timeout(after: 20), request: post)),
+    ] {
+      let decision = Self.plain.decision(for: outcome, request: post, attempt: 1)
+      guard case .giveUp(let reason) = decision else {
+        Issue.record("\(outcome): expected to give up, got \(decision)")
+        continue
+      }
+      #expect(reason.contains("not safe to repeat"))
+    }
+  }
+
   @Test func retryAfterCapIsConfigurable() {
     var policy = Self.plain
     policy.maxRetryAfter = 10

@@ -287,6 +287,38 @@ import Testing
     }
   }
 
+  /// Adding a comment is not idempotent, but Jira's limiter refuses before applying: a 429 with
+  /// `Retry-After` is waited out and the comment added once; a 503 is not repeated.
+  @Test func aRateLimitedCommentIsRetriedAndAddedOnce() async throws {
+    try await withJiraSandbox { sandbox, base, transport in
+      await sandbox.emulator.seedIssue(key: "ABC-1")
+      await sandbox.emulator.setFaults([
+        SandboxFault(method: "POST", pathPrefix: "/rest/api/3/issue/ABC-1/comment", status: 429, times: 1, retryAfter: 2)
+      ])
+      let sleeper = RecordingSleeper()
+      let retrying = RetryingTransport(
+        base: transport, policy: RetryPolicy(maxAttempts: 4, jitter: false), sleeper: sleeper)
+      let client = JiraClient(config: cloudConfig(base), transport: retrying, level: .comments)
+      _ = try await client.addComment(issue: "ABC-1", JiraCommentDocument(text: "testbridge: 3 passed"))
+      #expect(sleeper.delays == [2])
+      var state = await sandbox.emulator.state()
+      #expect(state.issue("ABC-1")?.comments.count == 1)
+      #expect(state.requests.filter { $0.method == "POST" }.map(\.status) == [429, 201])
+
+      await sandbox.emulator.setFaults([
+        SandboxFault(method: "POST", pathPrefix: "/rest/api/3/issue/ABC-1/comment", status: 503, times: 1, retryAfter: 1)
+      ])
+      let failed = await jiraError {
+        try await client.addComment(issue: "ABC-1", JiraCommentDocument(text: "testbridge: 3 passed"))
+      }
+      #expect(failed?.statusCode == 503)
+      #expect(sleeper.delays == [2], "a 503 on adding a comment is not repeated")
+      state = await sandbox.emulator.state()
+      #expect(state.issue("ABC-1")?.comments.count == 1)
+      #expect(state.refused.isEmpty)
+    }
+  }
+
   @Test func theEmulatorRefusesAndRecordsRequestsOutsideTheAllowedSet() async throws {
     try await withJiraSandbox { sandbox, base, transport in
       await sandbox.emulator.seedIssue(key: "ABC-1", summary: "Original", properties: ["k": .integer(1)])
