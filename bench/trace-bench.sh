@@ -3,9 +3,11 @@
 # of 500 Jira issues with 5,000 tests linked through Testomat.io's issue
 # property (ten each) and 250 more through test_grep (one for every other
 # issue), against `testbridge sandbox` on loopback, which enforces Jira Cloud's
-# rate limits. Two ways, each run REPS times:
+# rate limits. Three ways, each run REPS times:
 #   - results: outcomes from a results file holding every test (--results);
-#   - history: outcomes from each issue's testbridge.runs property.
+#   - history: outcomes from each issue's testbridge.runs property;
+#   - no-grep: as results, without TESTOMATIO (no test_grep requests), to show
+#     what the Testomat.io lookups cost.
 # Records wall time, peak RSS, the Jira and Testomat.io requests made, and the
 # 1-minute load average; fails when a run's matrix is wrong or when the sandbox
 # answered any request 429 (Jira's limits not respected) or refused one.
@@ -115,6 +117,7 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
 for _ in $(seq "$reps"); do
   run results --results "$data/results.json"
   run history
+  TESTOMATIO='' run no-grep --results "$data/results.json"
 done
 read -r -a final <<<"$(counts)"
 echo
