@@ -15,7 +15,9 @@ import Synchronization
 ///
 /// Before anything is sent the URL must pass ``TransportPolicy/checkScheme(_:allowInsecureHTTP:method:)``.
 /// Redirects are followed only within the same scheme, host and port; any other redirect is
-/// returned as the 3xx response it is, so credentials never travel to a second host.
+/// returned as the 3xx response it is, so credentials never travel to a second host. With
+/// `followRedirects: false` none is followed (for a caller that checks each request before it
+/// is sent, as the Jira guard does: a redirect would be a request it never saw).
 public struct URLSessionTransport: HTTPTransport {
   private typealias Outcome = Result<HTTPResponse, HTTPError>
 
@@ -32,10 +34,12 @@ public struct URLSessionTransport: HTTPTransport {
   ///   - defaultTimeout: seconds allowed per call when the request sets no `timeout`.
   ///   - allowInsecureHTTP: permit plain http to non-loopback hosts (`--allow-insecure-http`).
   ///   - userAgent: the `User-Agent` for requests that set none.
+  ///   - followRedirects: follow same-origin redirects (the default), or return every 3xx as it is.
   public init(
     defaultTimeout: TimeInterval = URLSessionTransport.standardTimeout,
     allowInsecureHTTP: Bool = false,
-    userAgent: String = "testbridge"
+    userAgent: String = "testbridge",
+    followRedirects: Bool = true
   ) {
     self.defaultTimeout = defaultTimeout
     self.allowInsecureHTTP = allowInsecureHTTP
@@ -48,7 +52,7 @@ public struct URLSessionTransport: HTTPTransport {
     configuration.httpShouldSetCookies = false
     configuration.urlCredentialStorage = nil
     self.owner = SessionOwner(
-      session: URLSession(configuration: configuration, delegate: RedirectGuard(), delegateQueue: nil))
+      session: URLSession(configuration: configuration, delegate: RedirectGuard(followRedirects: followRedirects), delegateQueue: nil))
   }
 
   /// Cancels outstanding calls and releases the session; later calls fail with a refusal.
@@ -270,9 +274,14 @@ private final class TaskHandle: Sendable {
   }
 }
 
-/// Allows a redirect only to the same scheme, host and port.
+/// Allows a redirect only to the same scheme, host and port, or none at all.
 private final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
   let challenges = AuthenticationChallenges()
+  let followRedirects: Bool
+
+  init(followRedirects: Bool) {
+    self.followRedirects = followRedirects
+  }
 
   /// Linux URLSession stalls until its timeout on a 401 carrying `WWW-Authenticate`
   /// (as Jira's do) unless the challenge is answered. testbridge never answers with
@@ -300,7 +309,7 @@ private final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
     let sameOrigin =
       from?.scheme?.lowercased() == to?.scheme?.lowercased()
       && from?.host?.lowercased() == to?.host?.lowercased() && from?.port == to?.port
-    completionHandler(sameOrigin ? request : nil)
+    completionHandler(followRedirects && sameOrigin ? request : nil)
   }
 }
 

@@ -20,15 +20,11 @@ public struct JiraClient: Sendable {
   /// Seconds allowed per attempt.
   public let timeout: TimeInterval
 
-  /// Wraps `transport` in a ``GuardedJiraTransport`` at `level`.
+  /// Wraps `transport` in a ``GuardedJiraTransport`` at `level` that admits only requests to
+  /// `config`'s ``JiraConfig/restBaseURL``.
   public init(config: JiraConfig, transport: any HTTPTransport, level: JiraWriteLevel, timeout: TimeInterval = 20) {
-    self.init(config: config, guarded: GuardedJiraTransport(base: transport, level: level), timeout: timeout)
-  }
-
-  /// Uses an already guarded transport.
-  public init(config: JiraConfig, guarded: GuardedJiraTransport, timeout: TimeInterval = 20) {
     self.config = config
-    self.transport = guarded
+    self.transport = GuardedJiraTransport(base: transport, level: level, restBaseURL: config.restBaseURL)
     self.timeout = timeout
   }
 
@@ -335,6 +331,8 @@ public struct JiraClient: Sendable {
     var all = headers
     all["Accept"] = "application/json"
     all["Authorization"] = config.auth.authorizationHeader
+    // A 429 is repeated even for a write that is otherwise not (adding a comment): the rate
+    // limiter refused it before anything was applied (RetryPolicy.isNotApplied).
     return HTTPRequest(
       method: method, url: URL(string: text) ?? config.restBaseURL, headers: all, body: body, retrySafe: retrySafe,
       timeout: timeout)

@@ -13,6 +13,9 @@ public enum JiraError: Error, Sendable, Hashable, CustomStringConvertible {
   case invalidConfiguration(setting: String, reason: String)
   /// The least-privilege guard refused the request before it was sent.
   case forbiddenRequest(method: String, path: String, level: JiraWriteLevel)
+  /// The guard refused a request that does not go to the configured REST base (another
+  /// scheme, host, port or path prefix); `url` and `base` are shown without query or credentials.
+  case foreignRequest(method: String, url: String, base: String)
   /// A property value was refused before sending: empty, not JSON, or over Jira's limit.
   case invalidPropertyValue(issue: String, key: String, reason: String)
   /// An issue key, property key or comment id that cannot be put in a Jira path.
@@ -35,6 +38,8 @@ public enum JiraError: Error, Sendable, Hashable, CustomStringConvertible {
     case .forbiddenRequest(let method, let path, let level):
       return
         "refused to send \(method) \(path): not allowed at Jira write level '\(level.rawValue)' (allowed: \(level.summary))"
+    case .foreignRequest(let method, let url, let base):
+      return "refused to send \(method) \(url): it does not go to the configured Jira REST base \(base)"
     case .invalidPropertyValue(let issue, let key, let reason):
       return "property '\(key)' of issue '\(issue)' not written: \(reason)"
     case .invalidArgument(let name, let value, let reason):
@@ -69,8 +74,10 @@ public enum JiraError: Error, Sendable, Hashable, CustomStringConvertible {
 
   /// Whether the failure was the guard's refusal (a bug in the caller, never a Jira problem).
   public var isForbiddenRequest: Bool {
-    if case .forbiddenRequest = self { return true }
-    return false
+    switch self {
+    case .forbiddenRequest, .foreignRequest: return true
+    default: return false
+    }
   }
 
   private static func issueSuffix(_ issue: String?) -> String {

@@ -6,13 +6,16 @@ import Foundation
 ///
 /// The property's shape is not published, so ids are collected wherever they are:
 /// - any string (member value or member name) containing `@T` followed by 8 word characters,
-///   every occurrence;
-/// - a string that is exactly an id without `@` (`T1a2b3c4d` or `1a2b3c4d`) when it is an array
+///   every occurrence (the id form Testomat.io's reporters match, `@T8acca9eb`);
+/// - a string that is exactly a bare id, `T1a2b3c4d` or `1a2b3c4d`, when it is an array
 ///   element or the value of an id-named member (`id`, `test_id`, `testId`, `tid`, …);
-/// - an object member name that is exactly such an id when the object sits under a `tests`,
+/// - an object member name that is exactly a bare id when the object sits under a `tests`,
 ///   `ids` or `test_ids` member.
 ///
-/// Bare 8-character words elsewhere (`"status": "finished"`) are not taken for ids.
+/// Without the `@T` tag nothing says a string is an id, so a bare id must look like the ids
+/// Testomat.io hands out: 8 lowercase hexadecimal digits, optionally after `T`. Words
+/// (`["frontend"]`, `"status": "finished"`, `"Tutorials"`) are never taken for ids; an
+/// all-digit string such as `"20260301"` still is, as ids can be all digits too.
 public enum TestomatioTestsProperty {
   /// The property key for a Testomat.io project: `{slug}.testomatio.tests`.
   public static func key(projectSlug: String) -> String {
@@ -26,6 +29,17 @@ public enum TestomatioTestsProperty {
     var collector = Collector()
     collector.walk(root, context: .root)
     return collector.ids
+  }
+
+  /// The id in `text` when it is exactly a bare one, `T1a2b3c4d` or `1a2b3c4d` (8 lowercase hex
+  /// digits, surrounding spaces ignored). Tagged ids (`@T…`) are found by the tag scan.
+  static func bareID(_ text: String) -> String? {
+    var bytes = Substring(text.trimmingCharacters(in: .whitespaces)).utf8
+    if bytes.count == 9, bytes.first == UInt8(ascii: "T") { bytes = bytes.dropFirst() }
+    guard bytes.count == 8,
+      bytes.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) })
+    else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   private static let idMemberNames: Set<String> = TestIdentifiers.testIDPropertyNames.union([
@@ -76,9 +90,9 @@ public enum TestomatioTestsProperty {
       if seen.insert(id).inserted { ids.append(id) }
     }
 
-    /// A string that is exactly an id, with or without `@T`/`T`.
+    /// A string that is exactly a bare id (see ``TestomatioTestsProperty/bareID(_:)``).
     private mutating func addBare(_ text: String) {
-      if let id = TestIdentifiers.testomatioID(inPropertyValue: text) { add(id) }
+      if let id = TestomatioTestsProperty.bareID(text) { add(id) }
     }
 
     /// Every `@T` + 8 word characters (not followed by a ninth) inside `text`.

@@ -19,15 +19,21 @@ import HTTPServer
 ///   v3, a wiki-markup string on v2)
 ///
 /// **Every other request** under `/rest/` (editing, transitioning, creating or deleting issues,
-/// any `DELETE`, other APIs) is answered 403 and recorded in ``JiraSandboxState/refused``, so a
-/// test catches a least-privilege violation even if the client's own guard were wrong.
+/// writing any property but `testbridge.runs`, any `DELETE`, other APIs, and whatever the
+/// configured write level does not permit) is answered 403 and recorded in
+/// ``JiraSandboxState/refused``, so a test catches a least-privilege violation even if the
+/// client's own guard were wrong. A request outside `/rest/` is answered 404 and recorded there
+/// too. The write level (``setWriteLevel(_:)``, `POST /_sandbox/jira/write-level`) mirrors
+/// testbridge's `--jira-write`: `properties` allows the reads and `PUT` of `testbridge.runs`,
+/// `links` adds remote links, `comments` (the default) adds comments.
 ///
 /// Writes need the matching project permission (`EDIT_ISSUES` for properties, `LINK_ISSUES`,
 /// `ADD_COMMENTS`); reads need `BROWSE_PROJECTS`. Errors use Jira's
 /// `{"errorMessages": [...], "errors": {...}}` shape. Control routes under `/_sandbox/jira/`:
 /// `GET state`, `POST reset`, `POST seed`, `GET|POST|DELETE faults` (same rules as the
 /// Testomat.io emulator's faults; a 429 also carries `RateLimit-Reason: jira-burst-based`),
-/// `POST rate-limits` (`{"enabled": false}` lifts the enforced limits).
+/// `POST rate-limits` (`{"enabled": false}` lifts the enforced limits), `POST write-level`
+/// (`{"level": "properties"}`).
 ///
 /// Jira Cloud's burst and per-issue write limits are enforced (``JiraRateLimiter``): a request
 /// over them is answered 429 with `Retry-After` and `RateLimit-Reason`, and recorded in
@@ -51,6 +57,7 @@ public actor JiraEmulator {
   private var faults: [SandboxFault] = []
   private var rateLimiter = JiraRateLimiter()
   private var rateLimited: [JiraSandboxRefusal] = []
+  private var writeLevel = JiraSandboxWriteLevel.comments
   private var nextID = 10_000
 
   /// The project permissions the emulator knows.
@@ -75,10 +82,11 @@ public actor JiraEmulator {
     JiraSandboxState(
       projects: projects, issues: sortedIssues().map(\.snapshot), requests: requestLog, refused: refused,
       faults: faults.filter { $0.times > 0 }, permissions: permissions.sorted(), maxResults: maxResults,
-      rateLimitsEnabled: rateLimiter.enabled, rateLimited: rateLimited)
+      rateLimitsEnabled: rateLimiter.enabled, rateLimited: rateLimited, writeLevel: writeLevel)
   }
 
-  /// Forgets projects, issues, logs and faults; restores all permissions and the page size of 50.
+  /// Forgets projects, issues, logs and faults; restores all permissions, the page size of 50
+  /// and the `comments` write level.
   public func reset() {
     projects = []
     issues = []
@@ -89,6 +97,7 @@ public actor JiraEmulator {
     rateLimiter = JiraRateLimiter()
     rateLimited = []
     faults = []
+    writeLevel = .comments
   }
 
   /// Adds (or renames) a project.
@@ -144,6 +153,12 @@ public actor JiraEmulator {
     rateLimiter.enabled = enabled
   }
 
+  /// Sets the widest kind of write the emulator accepts, as testbridge's `--jira-write` does;
+  /// anything above it is refused (403) and recorded. `comments` by default and after `reset`.
+  public func setWriteLevel(_ level: JiraSandboxWriteLevel) {
+    writeLevel = level
+  }
+
   /// Replaces the fault rules; they apply in order to matching Jira API requests.
   public func setFaults(_ rules: [SandboxFault]) {
     faults = rules
@@ -173,7 +188,11 @@ public actor JiraEmulator {
       rest = rest.dropFirst(3)
     }
     guard rest.first == "rest" else {
-      log(request, auth: auth, status: 404, fault: false, refused: false)
+      // Not the REST API at all: Jira would answer 404; testbridge has no business here either.
+      refused.append(
+        JiraSandboxRefusal(
+          method: request.method, path: request.path, reason: "outside the Jira REST API (/rest/…)"))
+      log(request, auth: auth, status: 404, fault: false, refused: true)
       return Self.jiraError(404, ["No route matches '\(request.method) \(request.path)'."])
     }
     let apiVersion: String?
@@ -265,42 +284,49 @@ public actor JiraEmulator {
     var isCloud: Bool { version == "3" }
   }
 
-  /// The operations testbridge may use at its highest write level, as (method, pattern).
-  private static let allowedOperations: [(method: String, pattern: [String])] = [
-    ("GET", ["myself"]),
-    ("GET", ["mypermissions"]),
-    ("GET", ["issue", "*"]),
-    ("GET", ["search"]),
-    ("GET", ["search", "jql"]),
-    ("GET", ["issue", "*", "properties"]),
-    ("GET", ["issue", "*", "properties", "*"]),
-    ("PUT", ["issue", "*", "properties", "*"]),
-    ("GET", ["issue", "*", "remotelink"]),
-    ("GET", ["issue", "*", "remotelink", "*"]),
-    ("POST", ["issue", "*", "remotelink"]),
-    ("GET", ["issue", "*", "comment"]),
-    ("GET", ["issue", "*", "comment", "*"]),
-    ("POST", ["issue", "*", "comment"]),
-    ("PUT", ["issue", "*", "comment", "*"]),
+  /// The operations testbridge may use, as (method, pattern, the lowest write level that
+  /// permits it); `*` is any non-empty segment.
+  private static let allowedOperations: [(method: String, pattern: [String], level: JiraSandboxWriteLevel)] = [
+    ("GET", ["myself"], .properties),
+    ("GET", ["mypermissions"], .properties),
+    ("GET", ["issue", "*"], .properties),
+    ("GET", ["search"], .properties),
+    ("GET", ["search", "jql"], .properties),
+    ("GET", ["issue", "*", "properties"], .properties),
+    ("GET", ["issue", "*", "properties", "*"], .properties),
+    ("PUT", ["issue", "*", "properties", "testbridge.runs"], .properties),
+    ("GET", ["issue", "*", "remotelink"], .links),
+    ("GET", ["issue", "*", "remotelink", "*"], .links),
+    ("POST", ["issue", "*", "remotelink"], .links),
+    ("GET", ["issue", "*", "comment"], .comments),
+    ("GET", ["issue", "*", "comment", "*"], .comments),
+    ("POST", ["issue", "*", "comment"], .comments),
+    ("PUT", ["issue", "*", "comment", "*"], .comments),
   ]
 
-  /// Why a request is outside what testbridge may send, or nil when it is allowed.
+  /// Why a request is outside what testbridge may send at the configured write level, or nil
+  /// when it is allowed.
   private func refusalReason(_ request: ServerRequest, version: String?, operation: [String]) -> String? {
     if request.method == "DELETE" { return "testbridge never deletes anything" }
     for name in ["X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"] where request.headers.contains(name) {
       return "method override headers are not allowed"
     }
     guard version != nil else { return "only the platform REST API (/rest/api/2, /rest/api/3) may be used" }
-    let allowed = Self.allowedOperations.contains { rule in
+    let rule = Self.allowedOperations.first { rule in
       rule.method == request.method && rule.pattern.count == operation.count
         && zip(rule.pattern, operation).allSatisfy { $0 == "*" ? !$1.isEmpty : $0 == $1 }
     }
-    guard !allowed else { return nil }
+    if let rule {
+      guard rule.level > writeLevel else { return nil }
+      return "it needs write level '\(rule.level.rawValue)' and the sandbox is at '\(writeLevel.rawValue)'"
+    }
     switch (request.method, operation.first, operation.count) {
     case ("PUT", "issue", 2): return "issue fields are never edited"
     case ("POST", "issue", 1): return "issues are never created"
     case ("POST", "issue", 2) where operation.last == "bulk": return "issues are never created"
     case (_, "issue", 3) where operation[2] == "transitions": return "issues are never transitioned"
+    case ("PUT", "issue", 4) where operation[2] == "properties":
+      return "the only property testbridge writes is testbridge.runs; other apps' properties are never written"
     default: return "not one of the operations testbridge uses"
     }
   }
@@ -883,6 +909,15 @@ public actor JiraEmulator {
     case ("DELETE", ["faults"]):
       faults = []
       return ServerResponse.json(JSONValue.object(["rules": .integer(0)]))
+    case ("POST", ["write-level"]):
+      guard let text = JSONValue.parse(request.body)?.objectValue?["level"]?.stringValue,
+        let level = JiraSandboxWriteLevel(rawValue: text)
+      else {
+        return TestomatioEmulator.message(
+          "write-level body must be {\"level\": \"properties\"|\"links\"|\"comments\"}", status: 422)
+      }
+      writeLevel = level
+      return ServerResponse.json(JSONValue.object(["level": .string(level.rawValue)]))
     case ("POST", ["rate-limits"]):
       guard let enabled = JSONValue.parse(request.body)?.objectValue?["enabled"], case .bool(let value) = enabled else {
         return TestomatioEmulator.message("rate-limits body must be {\"enabled\": true|false}", status: 422)

@@ -8,7 +8,8 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
   public var issues: [JiraSandboxIssue]
   /// Jira API requests in arrival order, the most recent 10,000 (control routes excluded).
   public var requests: [JiraSandboxRequestRecord]
-  /// Requests outside the operations testbridge may use, answered 403, in arrival order.
+  /// Requests outside the operations testbridge may use at ``writeLevel``, in arrival order:
+  /// answered 403, or 404 for a path outside `/rest/`.
   public var refused: [JiraSandboxRefusal]
   /// Fault rules with uses left.
   public var faults: [SandboxFault]
@@ -21,11 +22,13 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
   /// Requests answered 429 for going over a rate limit, in arrival order (`reason` is the
   /// `RateLimit-Reason` sent).
   public var rateLimited: [JiraSandboxRefusal]
+  /// The widest kind of write accepted; anything above it is refused.
+  public var writeLevel: JiraSandboxWriteLevel
 
   public init(
     projects: [JiraSandboxProject] = [], issues: [JiraSandboxIssue] = [], requests: [JiraSandboxRequestRecord] = [],
     refused: [JiraSandboxRefusal] = [], faults: [SandboxFault] = [], permissions: [String] = [], maxResults: Int = 50,
-    rateLimitsEnabled: Bool = true, rateLimited: [JiraSandboxRefusal] = []
+    rateLimitsEnabled: Bool = true, rateLimited: [JiraSandboxRefusal] = [], writeLevel: JiraSandboxWriteLevel = .comments
   ) {
     self.projects = projects
     self.issues = issues
@@ -36,6 +39,7 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
     self.maxResults = maxResults
     self.rateLimitsEnabled = rateLimitsEnabled
     self.rateLimited = rateLimited
+    self.writeLevel = writeLevel
   }
 
   /// The issue with `key`, or nil.
@@ -48,7 +52,28 @@ public struct JiraSandboxState: Sendable, Hashable, Codable {
     case maxResults = "max_results"
     case rateLimitsEnabled = "rate_limits_enabled"
     case rateLimited = "rate_limited"
+    case writeLevel = "write_level"
   }
+}
+
+/// The widest kind of Jira write the emulator accepts, as testbridge's `--jira-write`.
+public enum JiraSandboxWriteLevel: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
+  /// Reads and the `testbridge.runs` issue property.
+  case properties
+  /// Also remote links.
+  case links
+  /// Also comments.
+  case comments
+
+  private var rank: Int {
+    switch self {
+    case .properties: 0
+    case .links: 1
+    case .comments: 2
+    }
+  }
+
+  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// A project.

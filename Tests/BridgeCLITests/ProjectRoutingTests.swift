@@ -1,6 +1,7 @@
 import BridgeTestSupport
 import Foundation
 import HTTPServer
+import Jira
 import Sandbox
 import Testing
 import Trigger
@@ -9,7 +10,8 @@ import Trigger
 
 /// Two Testomat.io projects (shop and payments, with their own API keys) and their Jira
 /// projects (SHOP, PAY) in one config: `report`, `run` and `serve` routed by the Jira keys of
-/// the results or the webhook's issue, `--profile` overriding, over real HTTP on 127.0.0.1.
+/// the results or the webhook's issue, `--profile` overriding, and each profile's Jira updates
+/// sent to its own Jira site with its own credentials, over real HTTP on 127.0.0.1.
 @Suite(.serialized) struct ProjectRoutingTests {
   static let shopKey = "tstmt_shop_routing_5d1e"
   static let payKey = "tstmt_pay_routing_8c2a"
@@ -261,6 +263,144 @@ import Trigger
     ])
     #expect(named.status == 0, "\(named.stderr)")
     #expect(await world.shop.emulator.state().runs.count == 1)
+  }
+
+  // MARK: - Two Jira sites
+
+  static let shopJiraEmail = "shop-ci@example.com"
+  static let shopJiraToken = "shop-jira-token-4b7e91"
+  static let payJiraPAT = "pay-jira-pat-2c8d55"
+  static var jiraSecrets: [String] {
+    [shopJiraToken, payJiraPAT, Data("\(shopJiraEmail):\(shopJiraToken)".utf8).base64EncodedString()]
+  }
+
+  /// Each profile with its own Jira site: shop on a Cloud site (email and API token), payments
+  /// on a Data Center site (a PAT). `SHOP_JIRA_URL` and `PAY_JIRA_URL` are replaced by the
+  /// emulators'.
+  static let jiraConfig = #"""
+    {"version": 1, "profiles": [
+      {"name": "shop",
+       "testomatio": {"project": "shop", "url": "SHOP_URL", "api_key_env": "TESTOMATIO_SHOP"},
+       "jira": {"url": "SHOP_JIRA_URL", "deployment": "cloud", "email_env": "SHOP_JIRA_EMAIL",
+                "api_token_env": "SHOP_JIRA_TOKEN", "projects": ["SHOP", "CART"]}},
+      {"name": "payments",
+       "testomatio": {"project": "payments", "url": "PAY_URL", "api_key_env": "TESTOMATIO_PAYMENTS"},
+       "jira": {"url": "PAY_JIRA_URL", "deployment": "datacenter", "pat_env": "PAY_JIRA_PAT", "projects": ["PAY"]}}
+    ]}
+    """#
+
+  /// `report` and `run` write each run's Jira updates to the site of the profile its results
+  /// chose, with that profile's credentials only: two Jira emulators, each accepting only its
+  /// own site's credentials, and each holding a decoy issue with the other project's key.
+  @Test func reportAndRunUpdateTheJiraSiteOfTheirProfile() async throws {
+    let world = try await World.start()
+    let shopJira = JiraSandboxServer(
+      emulator: JiraEmulator(email: Self.shopJiraEmail, apiToken: Self.shopJiraToken, pat: "not-the-shop-pat"))
+    let payJira = JiraSandboxServer(
+      emulator: JiraEmulator(email: "nobody@example.com", apiToken: "not-the-pay-token", pat: Self.payJiraPAT))
+    let shopJiraURL = try await shopJira.start()
+    let payJiraURL = try await payJira.start()
+    defer {
+      Task {
+        await world.stop()
+        await shopJira.stop(graceful: false)
+        await payJira.stop(graceful: false)
+      }
+    }
+    let text = Self.jiraConfig
+      .replacingOccurrences(of: "\"SHOP_URL\"", with: "\"\(try #require(world.shop.baseURL).absoluteString)\"")
+      .replacingOccurrences(of: "\"PAY_URL\"", with: "\"\(try #require(world.payments.baseURL).absoluteString)\"")
+      .replacingOccurrences(of: "\"SHOP_JIRA_URL\"", with: "\"\(shopJiraURL.absoluteString)\"")
+      .replacingOccurrences(of: "\"PAY_JIRA_URL\"", with: "\"\(payJiraURL.absoluteString)\"")
+    try text.write(to: world.directory.appendingPathComponent("jira.json"), atomically: true, encoding: .utf8)
+    for emulator in [shopJira.emulator, payJira.emulator] {
+      await emulator.seedIssue(key: "SHOP-1", summary: "Add to cart")
+      await emulator.seedIssue(key: "PAY-2", summary: "Pay by invoice")
+    }
+    var environment = world.environment
+    environment.merge([
+      "SHOP_JIRA_EMAIL": Self.shopJiraEmail, "SHOP_JIRA_TOKEN": Self.shopJiraToken, "PAY_JIRA_PAT": Self.payJiraPAT,
+      // What the profiles replace: never used while a profile applies.
+      "JIRA_URL": "http://127.0.0.1:9", "JIRA_EMAIL": "someone@example.com", "JIRA_API_TOKEN": "another-sites-token",
+      "JIRA_PAT": "another-sites-pat",
+    ]) { $1 }
+    func testbridge(_ arguments: [String]) async throws -> ProcessOutput {
+      let output = try await ChildProcess.testbridgeAsync(arguments, environment: environment, directory: world.directory)
+      for secret in Self.secrets + Self.jiraSecrets {
+        #expect(!output.stdout.contains(secret) && !output.stderr.contains(secret), "a secret reached the output")
+      }
+      return output
+    }
+    func history(_ issue: JiraSandboxIssue?) -> [String] {
+      (issue?.properties[RunHistoryProperty.key]?["runs"]?.arrayValue ?? []).compactMap { $0["run_id"]?.stringValue }
+    }
+    /// Answered as it should be: 2xx, or the 404 of a run history not written yet.
+    func accepted(_ request: JiraSandboxRequestRecord) -> Bool {
+      request.status < 400
+        || (request.status == 404 && request.method == "GET" && request.path.hasSuffix("/properties/testbridge.runs"))
+    }
+    let globalID = RemoteLinkTitle.globalID(linkKey: "Nightly")
+
+    // report, routed by SHOP-1 to shop: its Cloud site, basic auth, and nothing on the other site.
+    let shop = try await testbridge(["report", "--config", "jira.json", "--title", "Nightly", "shop.xml"])
+    #expect(shop.status == 0, "\(shop.stderr)")
+    #expect(shop.stderr.contains("profile 'shop'"))
+    let shopRun = try #require(await world.shop.emulator.state().runs.first)
+    var shopState = await shopJira.emulator.state()
+    var payState = await payJira.emulator.state()
+    #expect(shopState.issue("SHOP-1")?.remoteLink(globalID: globalID)?.title == "testbridge: 1 passed · Nightly")
+    #expect(history(shopState.issue("SHOP-1")) == [shopRun.uid])
+    #expect(!shopState.requests.isEmpty)
+    #expect(shopState.requests.allSatisfy { $0.auth == "basic" && accepted($0) && $0.path.hasPrefix("/rest/api/3/") })
+    #expect(payState.requests.isEmpty, "the other profile's Jira site was called")
+
+    // report, routed by PAY-2 to payments: its Data Center site with the PAT.
+    let pay = try await testbridge(["report", "--config", "jira.json", "--title", "Nightly", "pay.xml"])
+    #expect(pay.status == 0, "\(pay.stderr)")
+    #expect(pay.stderr.contains("profile 'payments'"))
+    let payRun = try #require(await world.payments.emulator.state().runs.first)
+    payState = await payJira.emulator.state()
+    #expect(payState.issue("PAY-2")?.remoteLink(globalID: globalID)?.title == "testbridge: 1 passed · Nightly")
+    #expect(history(payState.issue("PAY-2")) == [payRun.uid])
+    #expect(!payState.requests.isEmpty)
+    #expect(payState.requests.allSatisfy { $0.auth == "bearer" && accepted($0) && $0.path.hasPrefix("/rest/api/2/") })
+    let shopRequests = shopState.requests.count
+    #expect(await shopJira.emulator.state().requests.count == shopRequests)
+
+    // run, routed after the command by its results, then with --profile before it.
+    let runPay = try await testbridge([
+      "run", "--config", "jira.json", "--title", "Nightly", "--junit", "out/pay.xml", "--",
+      "sh", "-c", "mkdir -p out && cp pay.xml out/pay.xml",
+    ])
+    #expect(runPay.status == 0, "\(runPay.stderr)")
+    #expect(runPay.stderr.contains("profile 'payments'"))
+    let runShop = try await testbridge([
+      "run", "--config", "jira.json", "--profile", "shop", "--title", "Nightly", "--junit", "out/shop.xml", "--",
+      "sh", "-c", "mkdir -p out && cp shop.xml out/shop.xml",
+    ])
+    #expect(runShop.status == 0, "\(runShop.stderr)")
+    let payRuns = await world.payments.emulator.state().runs.map(\.uid)
+    let shopRuns = await world.shop.emulator.state().runs.map(\.uid)
+    #expect(payRuns.count == 2 && shopRuns.count == 2)
+
+    shopState = await shopJira.emulator.state()
+    payState = await payJira.emulator.state()
+    #expect(Set(history(payState.issue("PAY-2"))) == Set(payRuns))
+    #expect(Set(history(shopState.issue("SHOP-1"))) == Set(shopRuns))
+    #expect(payState.issue("PAY-2")?.remoteLinks.count == 1, "the same link key updates the link in place")
+    #expect(shopState.issue("SHOP-1")?.remoteLinks.count == 1)
+    #expect(shopState.requests.allSatisfy { $0.auth == "basic" && accepted($0) })
+    #expect(payState.requests.allSatisfy { $0.auth == "bearer" && accepted($0) })
+    // The decoys: each site's issue of the other project is untouched.
+    for (state, key) in [(shopState, "PAY-2"), (payState, "SHOP-1")] {
+      let decoy = try #require(state.issue(key))
+      #expect(decoy.remoteLinks.isEmpty && decoy.propertyWrites == 0, "\(key) written on the wrong site")
+      #expect(!state.requests.contains { $0.path.contains("/\(key)") }, "\(key) requested on the wrong site")
+    }
+    for state in [shopState, payState] {
+      #expect(state.refused.isEmpty)
+      #expect(state.rateLimited.isEmpty)
+    }
   }
 
   @Test func configErrorsAreUsageErrors() async throws {

@@ -328,6 +328,22 @@ final class LoopbackResponder: Sendable {
     #expect(server.requests.map { $0.components(separatedBy: "\r\n").first ?? "" } == ["GET /start HTTP/1.1", "GET /final HTTP/1.1"])
   }
 
+  /// Without redirects (Jira's transport): a 307 that would repeat a PUT on another path of the
+  /// same site comes back as it is, and the second path is never requested.
+  @Test func noRedirectIsFollowedWhenTurnedOff() async throws {
+    let server = try LoopbackResponder(
+      .sequence([
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: /rest/api/3/issue/ABC-1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      ]))
+    defer { server.stop() }
+    let result = try await URLSessionTransport(followRedirects: false).send(
+      request(.PUT, "\(server.baseURL)/rest/api/3/issue/ABC-1/properties/testbridge.runs", timeout: 5))
+    #expect(result.status == 307)
+    #expect(server.requests.count == 1)
+    #expect(server.requests.first?.hasPrefix("PUT /rest/api/3/issue/ABC-1/properties/testbridge.runs ") == true)
+  }
+
   @Test func invalidatedTransportRefusesInsteadOfTrapping() async throws {
     let server = try LoopbackResponder(Self.canned("200 OK", body: "ok"))
     defer { server.stop() }

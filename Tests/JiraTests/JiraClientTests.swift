@@ -131,8 +131,8 @@ import Testing
     #expect(issue == "ABC-1")
     #expect(key == "testbridge.runs")
     #expect(reason.contains("32768"))
-    #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: "k", json: Data()) } != nil)
-    #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: "k", json: Data("{nope".utf8)) } != nil)
+    #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: "testbridge.runs", json: Data()) } != nil)
+    #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: "testbridge.runs", json: Data("{nope".utf8)) } != nil)
     #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: "a/b", json: Data("1".utf8)) } != nil)
     #expect(stub.requestCount == 0)
 
@@ -161,7 +161,7 @@ import Testing
     let echoed = #"{"errorMessages":["You do not have permission to edit issue ABC-7 (token \#(Self.token))"],"errors":{"value":"too long"}}"#
     let stub = StubTransport([.json(403, echoed)])
     let client = JiraClient(config: Self.cloud(), transport: stub, level: .properties)
-    let error = await jiraError { try await client.setProperty(issue: "ABC-7", key: "k", json: Data("1".utf8)) }
+    let error = await jiraError { try await client.setProperty(issue: "ABC-7", key: "testbridge.runs", json: Data("1".utf8)) }
     guard case .status(_, let issue, let code, let messages, let requestLine)? = error else {
       Issue.record("expected a status error, got \(String(describing: error))")
       return
@@ -171,7 +171,7 @@ import Testing
     #expect(messages.count == 2)
     #expect(messages[0].hasPrefix("You do not have permission to edit issue ABC-7"))
     #expect(messages[1] == "value: too long")
-    #expect(requestLine == "PUT https://acme.atlassian.net/rest/api/3/issue/ABC-7/properties/k")
+    #expect(requestLine == "PUT https://acme.atlassian.net/rest/api/3/issue/ABC-7/properties/testbridge.runs")
     let text = try #require(error).description
     #expect(!text.contains(Self.token))
     #expect(text.contains("HTTP 403"))

@@ -131,22 +131,23 @@ import Testing
       // Over the limit: the client refuses without sending, and the emulator refuses a raw PUT too.
       let before = await sandbox.emulator.state().requests.count
       let tooBig = Data(("\"" + String(repeating: "x", count: 40_000) + "\"").utf8)
-      #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: "big", json: tooBig) } != nil)
+      #expect(await jiraError { try await client.setProperty(issue: "ABC-1", key: RunHistoryProperty.key, json: tooBig) } != nil)
       #expect(await sandbox.emulator.state().requests.count == before)
       let rawPut = try await raw(
-        transport, .PUT, base.absoluteString + "/rest/api/3/issue/ABC-1/properties/big", body: tooBig.text,
+        transport, .PUT, base.absoluteString + "/rest/api/3/issue/ABC-1/properties/testbridge.runs", body: tooBig.text,
         headers: ["Authorization": basicHeader])
       #expect(rawPut.status == 400)
       let state = await sandbox.emulator.state()
-      #expect(state.issue("ABC-1")?.properties["big"] == nil)
+      #expect(RunHistoryProperty.decode(try await client.property(issue: "ABC-1", key: RunHistoryProperty.key)) == history)
       #expect(state.issue("ABC-1")?.propertyWrites == 2)
+      #expect(state.refused.isEmpty)
 
       // Inline properties in search results.
       let found = try await client.search(jql: "key = ABC-1", properties: [RunHistoryProperty.key])
       #expect(RunHistoryProperty.decode(found.first?.properties[RunHistoryProperty.key]).runs.count == 2)
 
       // A missing issue is an error, not a missing property.
-      let missing = await jiraError { try await client.setProperty(issue: "ABC-404", key: "k", json: Data("1".utf8)) }
+      let missing = await jiraError { try await client.setProperty(issue: "ABC-404", key: RunHistoryProperty.key, json: Data("1".utf8)) }
       #expect(missing?.statusCode == 404)
     }
   }
@@ -286,6 +287,38 @@ import Testing
     }
   }
 
+  /// Adding a comment is not idempotent, but Jira's limiter refuses before applying: a 429 with
+  /// `Retry-After` is waited out and the comment added once; a 503 is not repeated.
+  @Test func aRateLimitedCommentIsRetriedAndAddedOnce() async throws {
+    try await withJiraSandbox { sandbox, base, transport in
+      await sandbox.emulator.seedIssue(key: "ABC-1")
+      await sandbox.emulator.setFaults([
+        SandboxFault(method: "POST", pathPrefix: "/rest/api/3/issue/ABC-1/comment", status: 429, times: 1, retryAfter: 2)
+      ])
+      let sleeper = RecordingSleeper()
+      let retrying = RetryingTransport(
+        base: transport, policy: RetryPolicy(maxAttempts: 4, jitter: false), sleeper: sleeper)
+      let client = JiraClient(config: cloudConfig(base), transport: retrying, level: .comments)
+      _ = try await client.addComment(issue: "ABC-1", JiraCommentDocument(text: "testbridge: 3 passed"))
+      #expect(sleeper.delays == [2])
+      var state = await sandbox.emulator.state()
+      #expect(state.issue("ABC-1")?.comments.count == 1)
+      #expect(state.requests.filter { $0.method == "POST" }.map(\.status) == [429, 201])
+
+      await sandbox.emulator.setFaults([
+        SandboxFault(method: "POST", pathPrefix: "/rest/api/3/issue/ABC-1/comment", status: 503, times: 1, retryAfter: 1)
+      ])
+      let failed = await jiraError {
+        try await client.addComment(issue: "ABC-1", JiraCommentDocument(text: "testbridge: 3 passed"))
+      }
+      #expect(failed?.statusCode == 503)
+      #expect(sleeper.delays == [2], "a 503 on adding a comment is not repeated")
+      state = await sandbox.emulator.state()
+      #expect(state.issue("ABC-1")?.comments.count == 1)
+      #expect(state.refused.isEmpty)
+    }
+  }
+
   @Test func theEmulatorRefusesAndRecordsRequestsOutsideTheAllowedSet() async throws {
     try await withJiraSandbox { sandbox, base, transport in
       await sandbox.emulator.seedIssue(key: "ABC-1", summary: "Original", properties: ["k": .integer(1)])
@@ -300,6 +333,9 @@ import Testing
         (.DELETE, "/rest/api/3/issue/ABC-1/properties/k", nil),
         (.PUT, "/rest/api/2/issue/ABC-1", #"{"fields":{"summary":"Changed"}}"#),
         (.POST, "/rest/webhooks/1.0/webhook", "{}"),
+        // Another app's property: readable, never written.
+        (.PUT, "/rest/api/3/issue/ABC-1/properties/k", "2"),
+        (.PUT, "/rest/api/3/issue/ABC-1/properties/sandbox.testomatio.tests", #"["@T00000000"]"#),
       ]
       for (method, path, body) in attempts {
         let response = try await raw(transport, method, root + path, body: body, headers: auth)
@@ -311,17 +347,82 @@ import Testing
         headers: auth.merging(["X-HTTP-Method-Override": "DELETE"]) { $1 })
       #expect(overridden.status == 403)
 
+      // Outside the REST API: answered as Jira would (404), and recorded.
+      let elsewhere = try await raw(transport, .GET, root + "/secure/admin/ViewApplicationProperties.jspa", headers: auth)
+      #expect(elsewhere.status == 404)
+
       let state = await sandbox.emulator.state()
-      #expect(state.refused.count == attempts.count + 1)
+      #expect(state.refused.count == attempts.count + 2)
       #expect(state.refused.first?.method == "PUT")
       #expect(state.refused.first?.path == "/rest/api/3/issue/ABC-1")
       #expect(state.refused.first?.reason.contains("never edited") == true)
       #expect(state.refused.contains { $0.path == "/rest/api/3/issue/ABC-1/transitions" })
-      #expect(state.requests.filter(\.refused).count == attempts.count + 1)
+      #expect(
+        state.refused.contains {
+          $0.path == "/rest/api/3/issue/ABC-1/properties/sandbox.testomatio.tests" && $0.reason.contains("testbridge.runs")
+        })
+      #expect(state.refused.last?.path == "/secure/admin/ViewApplicationProperties.jspa")
+      #expect(state.refused.last?.reason.contains("outside the Jira REST API") == true)
+      #expect(state.requests.filter(\.refused).count == attempts.count + 2)
       let issue = try #require(state.issue("ABC-1"))
       #expect(issue.summary == "Original")
       #expect(issue.properties["k"] == .integer(1))
+      #expect(issue.properties["sandbox.testomatio.tests"] == nil)
+      #expect(issue.propertyWrites == 0)
       #expect(state.issues.count == 1)
+    }
+  }
+
+  /// The emulator's allowed set follows the write level a test sets, as testbridge's
+  /// `--jira-write` does: a remote link under `properties` is refused and recorded.
+  @Test func theWriteLevelNarrowsWhatTheEmulatorAccepts() async throws {
+    try await withJiraSandbox { sandbox, base, transport in
+      await sandbox.emulator.seedIssue(key: "ABC-1")
+      #expect(await sandbox.emulator.state().writeLevel == .comments)
+      let root = base.absoluteString
+      let auth = ["Authorization": basicHeader, "Content-Type": "application/json"]
+      let link = #"{"globalId":"g1","object":{"url":"https://r.example/1","title":"t"}}"#
+
+      let set = try await raw(transport, .POST, root + "/_sandbox/jira/write-level", body: #"{"level":"properties"}"#)
+      #expect(set.status == 200, "\(set.bodyText)")
+      #expect(await sandbox.emulator.state().writeLevel == .properties)
+      let refusedLink = try await raw(transport, .POST, root + "/rest/api/3/issue/ABC-1/remotelink", body: link, headers: auth)
+      #expect(refusedLink.status == 403)
+      #expect(refusedLink.bodyText.contains("needs write level 'links'"))
+      let refusedComment = try await raw(
+        transport, .POST, root + "/rest/api/2/issue/ABC-1/comment", body: #"{"body":"x"}"#, headers: auth)
+      #expect(refusedComment.status == 403)
+      // What the level allows still goes through.
+      let property = try await raw(
+        transport, .PUT, root + "/rest/api/3/issue/ABC-1/properties/testbridge.runs", body: #"{"version":1,"runs":[]}"#,
+        headers: auth)
+      #expect(property.status == 201, "\(property.bodyText)")
+      let read = try await raw(transport, .GET, root + "/rest/api/3/issue/ABC-1/remotelink", headers: auth)
+      #expect(read.status == 403, "remote link reads belong to the links level too")
+
+      var state = await sandbox.emulator.state()
+      #expect(state.refused.map(\.path) == [
+        "/rest/api/3/issue/ABC-1/remotelink", "/rest/api/2/issue/ABC-1/comment", "/rest/api/3/issue/ABC-1/remotelink",
+      ])
+      #expect(state.refused.first?.method == "POST")
+      #expect(state.issue("ABC-1")?.remoteLinks.isEmpty == true)
+      #expect(state.issue("ABC-1")?.comments.isEmpty == true)
+
+      // links: the remote link is accepted, the comment still refused.
+      await sandbox.emulator.setWriteLevel(.links)
+      let accepted = try await raw(transport, .POST, root + "/rest/api/3/issue/ABC-1/remotelink", body: link, headers: auth)
+      #expect(accepted.status == 201, "\(accepted.bodyText)")
+      let stillRefused = try await raw(
+        transport, .POST, root + "/rest/api/2/issue/ABC-1/comment", body: #"{"body":"x"}"#, headers: auth)
+      #expect(stillRefused.status == 403)
+      state = await sandbox.emulator.state()
+      #expect(state.refused.count == 4)
+      #expect(state.issue("ABC-1")?.remoteLinks.count == 1)
+
+      let invalid = try await raw(transport, .POST, root + "/_sandbox/jira/write-level", body: #"{"level":"all"}"#)
+      #expect(invalid.status == 422)
+      _ = try await raw(transport, .POST, root + "/_sandbox/jira/reset")
+      #expect(await sandbox.emulator.state().writeLevel == .comments)
     }
   }
 

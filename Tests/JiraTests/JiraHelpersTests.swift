@@ -27,6 +27,14 @@ import Testing
     (#""@Tabcdef12""#, ["abcdef12"]),
     // Eight-letter words that are not in an id position are not ids; nine characters are never ids.
     (#"{"status": "finished", "tests": ["@T123456789", "123456789"], "owner": "qa-team1"}"#, []),
+    // Nor are words in id positions: a bare id is 8 lowercase hex digits, with or without T.
+    (#"["frontend", "complete", "Tutorials", "T1A2B3C4D", "1A2B3C4D", "@1a2b3c4d", "1a2b3c4g"]"#, []),
+    (#"{"tests": [{"id": "frontend"}, {"test_id": "Tbackends"}], "ids": {"checkout": {}}}"#, []),
+    (#"{"labels": ["frontend", "deadbeef"], "tests": {"frontend": 1, "T9c0d1e2f": 2}}"#, ["deadbeef", "9c0d1e2f"]),
+    // Bare hex, with spaces around it, and all digits.
+    (#"[" 1a2b3c4d ", "T20260301"]"#, ["1a2b3c4d", "20260301"]),
+    // With the @T tag any 8 word characters are an id, as Testomat.io's reporters match them.
+    (#"["@Tfrontend", "covers @TAbC_1234."]"#, ["frontend", "AbC_1234"]),
     // Not JSON.
     (#"{"tests": ["@T1a2b3c4d""#, []),
   ] as [(String, [String])])

@@ -166,9 +166,9 @@ import Testing
       await sandbox.emulator.seedIssue(key: "ABC-1")
       let client = JiraClient(config: cloudConfig(base), transport: transport, level: .properties)
       for index in 0..<20 {
-        _ = try await client.setProperty(issue: "ABC-1", key: "p\(index)", json: Data("{\"n\":\(index)}".utf8))
+        _ = try await client.setProperty(issue: "ABC-1", key: RunHistoryProperty.key, json: Data("{\"n\":\(index)}".utf8))
       }
-      let url = try #require(URL(string: base.absoluteString + "/rest/api/3/issue/ABC-1/properties/p20"))
+      let url = try #require(URL(string: base.absoluteString + "/rest/api/3/issue/ABC-1/properties/testbridge.runs"))
       let response = try await transport.send(
         HTTPRequest(
           method: .PUT, url: url,
@@ -176,23 +176,26 @@ import Testing
             "Content-Type": "application/json",
             "Authorization": JiraAuth.basic(email: SandboxCredentials.email, apiToken: SandboxCredentials.apiToken)
               .authorizationHeader,
-          ], body: Array("{}".utf8)))
+          ], body: Array(#"{"n":20}"#.utf8)))
       #expect(response.status == 429)
       #expect(response.header("RateLimit-Reason") == "jira-per-issue-on-write")
       #expect(Int(response.header("Retry-After") ?? "") ?? 0 >= 1)
       let state = await sandbox.emulator.state()
       #expect(state.rateLimited.map(\.reason) == ["jira-per-issue-on-write"])
-      #expect(state.issue("ABC-1")?.properties["p20"] == nil, "a refused write changes nothing")
+      #expect(state.issue("ABC-1")?.properties[RunHistoryProperty.key] == .object(["n": .integer(19)]), "a refused write changes nothing")
+      #expect(state.issue("ABC-1")?.propertyWrites == 20)
 
       // The same 21 writes on another issue through the pacing transport: none refused.
       await sandbox.emulator.seedIssue(key: "ABC-2")
       let paced = JiraClient(config: cloudConfig(base), transport: JiraPacingTransport(base: transport), level: .properties)
       for index in 0...20 {
-        _ = try await paced.setProperty(issue: "ABC-2", key: "p\(index)", json: Data("{\"n\":\(index)}".utf8))
+        _ = try await paced.setProperty(issue: "ABC-2", key: RunHistoryProperty.key, json: Data("{\"n\":\(index)}".utf8))
       }
       let after = await sandbox.emulator.state()
       #expect(after.rateLimited.count == 1, "only the unpaced write was refused")
-      #expect(after.issue("ABC-2")?.properties.count == 21)
+      #expect(after.issue("ABC-2")?.propertyWrites == 21)
+      #expect(after.issue("ABC-2")?.properties[RunHistoryProperty.key] == .object(["n": .integer(20)]))
+      #expect(after.refused.isEmpty)
     }
   }
 }

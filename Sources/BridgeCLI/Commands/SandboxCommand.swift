@@ -19,6 +19,10 @@ struct SandboxCommand: Command {
       OptionSpec("jira-port", valueName: "N", help: "Port of the Jira emulator.", defaultValue: "0"),
       OptionSpec("ci-port", valueName: "N", help: "Port of the GitHub and GitLab emulators.", defaultValue: "0"),
       OptionSpec("api-key", valueName: "KEY", help: "The API key the emulator accepts.", defaultValue: "tstmt_sandbox"),
+      OptionSpec(
+        "jira-write", valueName: "LEVEL",
+        help: "The widest Jira write the emulator accepts (properties, links or comments); others are refused and recorded.",
+        defaultValue: "comments"),
     ]
   )
 
@@ -31,9 +35,16 @@ struct SandboxCommand: Command {
       return port
     }
     let apiKey = arguments.value("api-key") ?? "tstmt_sandbox"
+    let levelText = arguments.value("jira-write") ?? "comments"
+    guard let writeLevel = JiraSandboxWriteLevel(rawValue: levelText.lowercased()) else {
+      throw CLIError(
+        "The value '\(levelText)' is invalid for '--jira-write <LEVEL>': expected properties, links or comments",
+        exitStatus: .usage)
+    }
     let testomatio = SandboxServer(
       emulator: TestomatioEmulator(apiKey: apiKey), configuration: ServerConfiguration(port: try port("port")))
     let jira = JiraSandboxServer(configuration: ServerConfiguration(port: try port("jira-port")))
+    await jira.emulator.setWriteLevel(writeLevel)
     let ci = CISandboxServer(configuration: ServerConfiguration(port: try port("ci-port")))
     let urls: (URL, URL, URL)
     do {

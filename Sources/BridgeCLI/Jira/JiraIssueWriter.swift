@@ -191,7 +191,8 @@ struct JiraIssueWriter: Sendable {
   /// or an argument testbridge itself rejected.
   static func isPermanent(_ error: JiraError) -> Bool {
     switch error {
-    case .forbiddenRequest, .invalidArgument, .invalidPropertyValue, .missingConfiguration, .invalidConfiguration:
+    case .forbiddenRequest, .foreignRequest, .invalidArgument, .invalidPropertyValue, .missingConfiguration,
+      .invalidConfiguration:
       return true
     case .status(_, _, let code, _, _):
       return [400, 404, 410].contains(code)

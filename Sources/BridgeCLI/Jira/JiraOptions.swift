@@ -187,7 +187,8 @@ struct JiraServices: Sendable {
     }
     dryRun = nil
     let observer = try HTTPServices.auditObserver(arguments, context: context)
-    let base = URLSessionTransport(allowInsecureHTTP: arguments.flag("allow-insecure-http"))
+    // No redirect is followed: it would be a request the least-privilege guard never checked.
+    let base = URLSessionTransport(allowInsecureHTTP: arguments.flag("allow-insecure-http"), followRedirects: false)
     // Every attempt, retries included, is paced below Jira's burst and per-issue limits.
     let paced = JiraPacingTransport(base: base)
     let transport = RetryingTransport(base: paced, policy: RetryPolicy(), sleeper: TaskSleeper(), observer: observer)
