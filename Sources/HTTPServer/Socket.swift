@@ -236,6 +236,12 @@ enum Socket {
     _ = shutdown(fd, Int32(SHUT_RDWR))
   }
 
+  /// Makes the coming close send a TCP reset (RST) instead of FIN: SO_LINGER with a zero timeout.
+  static func resetOnClose(_ fd: Int32) {
+    var option = linger(l_onoff: 1, l_linger: 0)
+    _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+  }
+
   static func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
   }

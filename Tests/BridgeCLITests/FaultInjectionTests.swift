@@ -166,6 +166,39 @@ import Testing
     #expect(state.requests.filter(\.fault).map(\.status) == [0, 0, 0, 0])
   }
 
+  @Test func answersCutOffMidBodyAreRetriedAndEveryResultIsStoredOnce() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    // The sandbox stores each of these requests, then sends the status line, the headers
+    // (announcing the whole body) and 5 bytes of the body, and closes or resets the
+    // connection: the results arrived, but testbridge never saw the answer.
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 1, cutBodyAfter: 5),
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 1, cutBodyAfter: 5, reset: true),
+      SandboxFault(method: "PUT", pathPrefix: "/api/reporter/", times: 1, cutBodyAfter: 5, reset: true),
+    ])
+    let output = try await sandbox.testbridge(["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path])
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(!output.stderr.contains("kept in"))
+    let state = await sandbox.server.emulator.state()
+    #expect(state.faults.isEmpty, "every cut was made")
+    #expect(state.runs.count == 1)
+    let run = try #require(state.runs.first)
+    // Each result is stored once: the first batch was received three times (its answer cut
+    // and closed, then cut and reset, then whole) and replaced itself by rid each time;
+    // the other six results arrived once.
+    #expect(run.results.count == Self.resultCount)
+    #expect(Set(run.results.compactMap(\.rid)).count == Self.resultCount)
+    #expect(Set(run.results.compactMap(\.title)).count == Self.resultCount)
+    #expect(run.ridCounts.values.sorted() == Array(repeating: 1, count: 6) + Array(repeating: 3, count: 4), "\(run.ridCounts)")
+    // The close was applied, its answer cut, and it was sent again: closing twice is harmless.
+    #expect(run.finished && run.statusEvents.allSatisfy { $0 == "pass" })
+    #expect((1...2).contains(run.finishCount))
+    #expect(output.stdout.contains("(\(Self.resultCount) results delivered, finished)"), "\(output.stdout)")
+  }
+
   // MARK: - Name resolution and the spool
 
   @Test func unresolvableHostSpoolsEveryResultAndAFailedFlushKeepsThem() async throws {
