@@ -258,6 +258,89 @@ import Testing
     }
   }
 
+  // MARK: - A full disk under the spool
+
+  /// Every file under the spool: what `flush` would find, plus any temporary left behind.
+  static func spoolFiles(_ spool: URL) -> [String] {
+    (FileManager.default.enumerator(atPath: spool.path)?.allObjects as? [String] ?? []).filter {
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: spool.appendingPathComponent($0).path, isDirectory: &isDirectory)
+      return exists && !isDirectory.boolValue
+    }.sorted()
+  }
+
+  @Test(.enabled(if: SmallDisk.canMount, SmallDisk.unavailable))
+  func aFullDiskUnderTheSpoolLosesResultsLoudlyAndLeavesNothingForFlushToMisread() async throws {
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    let disk = try SmallDisk.mount()
+    defer { disk.unmount() }
+    try disk.fill(leavingPages: 0)
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let spool = disk.root.appendingPathComponent("spool")
+    await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: 503, times: 1_000)])
+    let output = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      ["TESTBRIDGE_SPOOL_DIR": spool.path, "TESTOMATIO_REQUEST_TIMEOUT": "2000"])
+    #expect(output.status == 4, "\(output.stderr)")
+    #expect(output.stderr.contains(
+      "error: \(Self.resultCount) results could neither be delivered nor saved to the spool: they are lost"), "\(output.stderr)")
+    #expect(output.stderr.contains("spool '\(spool.path)/"), "the message names the spool: \(output.stderr)")
+    #expect(output.stderr.contains("No space left on device"), "\(output.stderr)")
+    #expect(!output.stderr.contains("kept in"))
+    #expect(output.stdout.contains("(0 results delivered, finished)"), "\(output.stdout)")
+    let run = try #require(await sandbox.server.emulator.state().runs.first)
+    #expect(run.results.isEmpty)
+    #expect(Self.spoolFiles(spool).isEmpty, "no partial manifest, batch or temporary file: \(Self.spoolFiles(spool))")
+
+    try disk.removeFiller()
+    let flush = try await sandbox.testbridge(["flush"], ["TESTBRIDGE_SPOOL_DIR": spool.path])
+    #expect(flush.status == 0, "\(flush.stderr)")
+    #expect(flush.stdout.contains("Nothing to flush"), "\(flush.stdout)")
+    #expect(await sandbox.server.emulator.state().runs.first?.results.isEmpty == true)
+  }
+
+  @Test(.enabled(if: SmallDisk.canMount, SmallDisk.unavailable))
+  func aDiskThatFillsUpMidSpoolKeepsWhatFitsIntactAndFlushDeliversExactlyThat() async throws {
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    let disk = try SmallDisk.mount()
+    defer { disk.unmount() }
+    // Room for two small files: the manifest and the first batch; the rest hits ENOSPC.
+    try disk.fill(leavingPages: 2)
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let spool = disk.root.appendingPathComponent("spool")
+    await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: 503, times: 1_000)])
+    let output = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      ["TESTBRIDGE_SPOOL_DIR": spool.path, "TESTOMATIO_REQUEST_TIMEOUT": "2000"])
+    #expect(output.status == 4, "\(output.stderr)")
+    #expect(output.stderr.contains("No space left on device"), "\(output.stderr)")
+    #expect(output.stdout.contains("(0 results delivered,"), "\(output.stdout)")
+    // Every file left is whole (it parses) and is a file flush reads: no temporaries.
+    let files = Self.spoolFiles(spool)
+    #expect(files.allSatisfy { !$0.hasSuffix(".tmp") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }, "\(files)")
+    let kept = try Self.spooledTitles(in: spool)
+    #expect(Set(kept).count == kept.count)
+    // What was kept and what was lost are both said, and add up to every result.
+    let lost = Self.resultCount - kept.count
+    #expect(!kept.isEmpty && lost > 0, "kept \(kept.count)")
+    #expect(output.stderr.contains("error: \(lost) results could neither be delivered nor saved to the spool: they are lost"), "\(output.stderr)")
+    #expect(output.stderr.contains("error: \(kept.count) results were not delivered and are kept in '\(spool.path)/"), "\(output.stderr)")
+    #expect(try #require(await sandbox.server.emulator.state().runs.first).results.isEmpty)
+
+    try disk.removeFiller()
+    await sandbox.server.emulator.setFaults([])
+    let flush = try await sandbox.testbridge(["flush"], ["TESTBRIDGE_SPOOL_DIR": spool.path])
+    #expect(flush.status == 0, "\(flush.stderr)")
+    let run = try #require(await sandbox.server.emulator.state().runs.first)
+    #expect(run.results.compactMap(\.title).sorted() == kept.sorted(), "flush delivered exactly what was kept")
+    #expect(run.ridCounts.values.allSatisfy { $0 == 1 })
+    #expect(Self.spoolFiles(spool).isEmpty, "\(Self.spoolFiles(spool))")
+  }
+
   // MARK: - Killed mid-upload
 
   /// Starts `report` (or `flush`) whose first upload the sandbox holds, and SIGKILLs it while held.
@@ -341,5 +424,58 @@ import Testing
     #expect(state.runs.count == 1)
     Self.expectDeliveredOnce(state.runs.first, maxReceipts: 2)
     #expect(try Self.spooledTitles(in: sandbox.spool).isEmpty)
+  }
+}
+
+/// A 64 KiB tmpfs mounted for one test: a real file system that runs out of space (ENOSPC).
+/// Mounting needs CAP_SYS_ADMIN (root, and a container that allows it); without it the
+/// tests that need one are skipped with ``unavailable`` as the reason.
+struct SmallDisk {
+  static let pageSize = 4_096
+  let root: URL
+  private var filler: URL { root.appendingPathComponent("filler") }
+
+  static let unavailable: Comment = "mounting a tmpfs is not permitted here (needs CAP_SYS_ADMIN): no real full disk to test"
+
+  /// Whether a tmpfs can be mounted here (tried once, on a scratch folder).
+  static let canMount: Bool = {
+    guard let disk = try? SmallDisk.mount() else { return false }
+    disk.unmount()
+    return true
+  }()
+
+  static func mount() throws -> SmallDisk {
+    let root = try ProjectPaths.temporaryDirectory("small-disk")
+    guard Glibc.mount("tmpfs", root.path, "tmpfs", 0, "size=64k,mode=0700") == 0 else {
+      let reason = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(at: root)
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mount tmpfs: \(reason)"])
+    }
+    return SmallDisk(root: root)
+  }
+
+  /// Writes a filler file until the disk is full, then gives back `pages` pages of it.
+  func fill(leavingPages pages: Int) throws {
+    let descriptor = open(filler.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    defer { close(descriptor) }
+    let chunk = [UInt8](repeating: 0x2E, count: Self.pageSize)
+    var size = 0
+    while true {
+      let written = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+      if written <= 0 { break }
+      size += written
+    }
+    #expect(errno == ENOSPC, "the filler stopped on a full disk")
+    guard ftruncate(descriptor, off_t(max(0, size - pages * Self.pageSize))) == 0 else { throw CocoaError(.fileWriteUnknown) }
+  }
+
+  func removeFiller() throws {
+    try FileManager.default.removeItem(at: filler)
+  }
+
+  func unmount() {
+    _ = umount2(root.path, Int32(MNT_DETACH))
+    try? FileManager.default.removeItem(at: root)
   }
 }
