@@ -41,7 +41,8 @@ mkdir -p "$junit_seeds"
 for root in ../shared/junit-corpus Tests/JUnitTests/Fixtures Tests/BridgeCLITests/Fixtures/reports; do
   [ -d "$root" ] || continue
   while IFS= read -r file; do
-    cp "$file" "$junit_seeds/$(echo "$file" | tr '/' '_')"
+    name=${file#../}
+    cp "$file" "$junit_seeds/$(echo "$name" | tr '/' '_')"
   done < <(find "$root" -name '*.xml' -type f)
 done
 
