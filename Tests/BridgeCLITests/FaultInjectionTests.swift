@@ -5,8 +5,9 @@ import Sandbox
 import Testing
 
 /// `testbridge report` and `flush` against a Testomat.io that fails: error statuses,
-/// answers slower than the timeout, dropped connections, a name that does not
-/// resolve, a spool that cannot be written, and testbridge killed mid-upload.
+/// answers slower than the timeout, dropped connections, answers cut off mid-body, a
+/// name that does not resolve, a spool that cannot be written or whose disk is full,
+/// and testbridge killed mid-upload.
 ///
 /// Every case is the real binary over real HTTP on 127.0.0.1 against the sandbox,
 /// and every case counts what the sandbox received: each result arrives exactly
