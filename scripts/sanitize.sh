@@ -32,5 +32,7 @@ case "$sanitizer" in
     ;;
 esac
 
-echo "==> swift test --sanitize=$sanitizer --filter '$filter'"
-swift test --sanitize="$sanitizer" --scratch-path ".build/sanitize-$sanitizer" --filter "$filter"
+# One test at a time, as in .ci/run: the suite starts real servers and child processes,
+# and side by side (slowed further by the sanitizer) they starve each other into timeouts.
+echo "==> swift test --no-parallel --sanitize=$sanitizer --filter '$filter'"
+swift test --no-parallel --sanitize="$sanitizer" --scratch-path ".build/sanitize-$sanitizer" --filter "$filter"

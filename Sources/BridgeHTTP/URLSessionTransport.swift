@@ -200,6 +200,8 @@ public struct URLSessionTransport: HTTPTransport {
       // libcurl's "empty reply from server" lands here: the server (or a proxy) closed the
       // connection without answering, a dropped connection like any other.
       return .transport(description: "the server closed the connection without a valid response", isConnectionError: true)
+    case .unknown where isCutAnswer(urlError):
+      return .transport(description: "the connection closed before the whole answer arrived", isConnectionError: true)
     case .httpTooManyRedirects:
       return .transport(description: "too many redirects", isConnectionError: false)
     case .unsupportedURL, .badURL:
@@ -207,6 +209,21 @@ public struct URLSessionTransport: HTTPTransport {
     default:
       return .transport(description: "URL error \(urlError.code.rawValue)", isConnectionError: false)
     }
+  }
+}
+
+extension URLSessionTransport {
+  /// libcurl's CURLE_PARTIAL_FILE: the server closed the connection after the head and part
+  /// of the body ("transfer closed with 94 bytes remaining to read", or "… outstanding read
+  /// data remaining" for chunked answers). swift-corelibs-foundation reports it as
+  /// `URLError.unknown`, with only libcurl's message to tell it apart. (A reset mid-answer
+  /// arrives as `networkConnectionLost` already.)
+  static func isCutAnswer(_ error: URLError) -> Bool {
+    var messages = [error.userInfo[NSLocalizedDescriptionKey] as? String]
+    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError {
+      messages.append(underlying.userInfo[NSLocalizedDescriptionKey] as? String)
+    }
+    return messages.contains { $0?.hasPrefix("transfer closed with") == true }
   }
 }
 

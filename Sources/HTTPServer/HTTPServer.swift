@@ -296,6 +296,11 @@ public final class HTTPServer: Sendable {
         return .abrupt
       }
       if response.dropsConnection { return .abrupt }
+      if let cut = response.cut {
+        _ = Socket.sendAll(fd, ResponseWriter.truncatedBytes(for: response, method: request.method, cut: cut))
+        if cut.reset { Socket.resetOnClose(fd) }
+        return .abrupt
+      }
       let keepAlive = request.wantsKeepAlive && !isStopping
       let bytes = ResponseWriter.bytes(for: response, method: request.method, keepAlive: keepAlive)
       guard Socket.sendAll(fd, bytes) else { return .abrupt }

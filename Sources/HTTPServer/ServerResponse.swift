@@ -13,6 +13,17 @@ public struct ServerResponse: Sendable, Hashable {
   public var body: [UInt8]
   /// Whether to close the connection without sending anything (see ``dropConnection``).
   public private(set) var dropsConnection: Bool = false
+  /// Set when only part of the answer is sent before the connection ends (see ``cutOff(afterBodyBytes:reset:)``).
+  public private(set) var cut: Cut?
+
+  /// How an answer is cut short: how much of the body is sent, and how the connection then ends.
+  public struct Cut: Sendable, Hashable {
+    /// Body bytes sent after the head; at most all but one byte of the body. With an empty
+    /// body, the head itself is cut to half its length.
+    public var bodyBytes: Int
+    /// End with a TCP reset (RST) instead of an orderly close (FIN).
+    public var reset: Bool
+  }
 
   public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
     self.status = status
@@ -27,6 +38,16 @@ public struct ServerResponse: Sendable, Hashable {
     response.dropsConnection = true
     return response
   }()
+
+  /// This response with its full head (and its real `Content-Length`) but only the first
+  /// `bodyBytes` bytes of its body, after which the connection is closed, or reset when
+  /// `reset` is true: the way an upstream that dies mid-answer, or a proxy that resets the
+  /// connection, looks to a client. At least one byte of the body is always withheld.
+  public func cutOff(afterBodyBytes bodyBytes: Int, reset: Bool = false) -> ServerResponse {
+    var response = self
+    response.cut = Cut(bodyBytes: max(0, bodyBytes), reset: reset)
+    return response
+  }
 
   /// A UTF-8 `text/plain` response.
   public static func text(_ text: String, status: Int = 200, headers: HTTPHeaders = HTTPHeaders())
@@ -125,6 +146,22 @@ enum ResponseWriter {
   ///
   /// - Parameter keepAlive: whether the connection stays open; sets `Connection`.
   static func bytes(for response: ServerResponse, method: String?, keepAlive: Bool) -> [UInt8] {
+    let (head, body) = parts(for: response, method: method, keepAlive: keepAlive)
+    return head + body
+  }
+
+  /// The bytes of a response that is cut short (``ServerResponse/cut``): the head and part of
+  /// the body, always at least one byte short of what the head announces.
+  static func truncatedBytes(for response: ServerResponse, method: String?, cut: ServerResponse.Cut) -> [UInt8] {
+    let (head, body) = parts(for: response, method: method, keepAlive: true)
+    guard !body.isEmpty else { return Array(head.prefix(head.count / 2)) }
+    return head + body.prefix(min(cut.bodyBytes, body.count - 1))
+  }
+
+  /// The head and the body to send, separately.
+  private static func parts(for response: ServerResponse, method: String?, keepAlive: Bool) -> (
+    head: [UInt8], body: [UInt8]
+  ) {
     let status = (200...599).contains(response.status) ? response.status : 500
     let bodyAllowed = status != 204 && status != 304
     let body = (bodyAllowed && response.status == status) ? response.body : []
@@ -140,9 +177,7 @@ enum ResponseWriter {
       head += "\(field.name): \(field.value)\r\n"
     }
     head += "\r\n"
-    var bytes = Array(head.utf8)
-    if method != "HEAD" { bytes += body }
-    return bytes
+    return (Array(head.utf8), method == "HEAD" ? [] : body)
   }
 
   /// Header fields that would break the framing (CR, LF or NUL in them) are never written.

@@ -236,6 +236,21 @@ enum Socket {
     _ = shutdown(fd, Int32(SHUT_RDWR))
   }
 
+  /// Makes the coming close send a TCP reset (RST) instead of FIN: SO_LINGER with a zero timeout.
+  ///
+  /// A reset discards what is still in the send queue, so this first waits (at most
+  /// `limit`) until the peer has acknowledged everything sent: the bytes already sent
+  /// arrive, then the reset.
+  static func resetOnClose(_ fd: Int32, limit: Duration = .seconds(1)) {
+    let deadline = ContinuousClock.now.advanced(by: limit)
+    var unacknowledged: Int32 = 0
+    while ioctl(fd, UInt(TIOCOUTQ), &unacknowledged) == 0, unacknowledged > 0, ContinuousClock.now < deadline {
+      usleep(1_000)
+    }
+    var option = linger(l_onoff: 1, l_linger: 0)
+    _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+  }
+
   static func closeDescriptor(_ fd: Int32) {
     _ = close(fd)
   }

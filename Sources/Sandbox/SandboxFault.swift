@@ -1,9 +1,20 @@
-/// A scripted failure: matching requests are answered with a status, delayed, or
-/// have their connection dropped, `times` times, before being served normally again.
+import HTTPServer
+
+/// A scripted failure: matching requests are answered with a status, delayed, have
+/// their connection dropped, or have their answer cut off mid-body, `times` times,
+/// before being served normally again.
 ///
 /// JSON form, as posted to `POST /_sandbox/faults`:
 /// `{"method": "POST", "path_prefix": "/api/reporter/", "status": 503, "times": 2,
-///   "retry_after": 1, "delay_ms": 0, "drop_connection": false}`.
+///   "retry_after": 1, "delay_ms": 0, "drop_connection": false, "cut_body_after": 4,
+///   "reset": false}`.
+///
+/// `cut_body_after` sends the status line, the headers (with the full `Content-Length`)
+/// and that many bytes of the body (never all of it), then closes the connection, or
+/// resets it (RST) when `reset` is true. Without `status` the request is served
+/// normally first, so the state changed although the client never saw the whole
+/// answer; with `status` it is that answer that is cut. The Testomat.io emulator
+/// honours it; other emulators apply it by passing their answer through ``shape(_:)``.
 public struct SandboxFault: Sendable, Hashable, Codable {
   /// The method to match (any when nil).
   public var method: String?
@@ -21,11 +32,15 @@ public struct SandboxFault: Sendable, Hashable, Codable {
   public var dropConnection: Bool
   /// The `message` of a status answer.
   public var message: String?
+  /// Body bytes of the answer to send before ending the connection (nil: the whole answer).
+  public var cutBodyAfter: Int?
+  /// With ``cutBodyAfter``: end the connection with a TCP reset instead of a close.
+  public var reset: Bool
 
   public init(
     method: String? = nil, pathPrefix: String? = nil, status: Int? = nil, times: Int = 1,
     retryAfter: Double? = nil, delayMilliseconds: Int = 0, dropConnection: Bool = false,
-    message: String? = nil
+    message: String? = nil, cutBodyAfter: Int? = nil, reset: Bool = false
   ) {
     self.method = method
     self.pathPrefix = pathPrefix
@@ -35,6 +50,14 @@ public struct SandboxFault: Sendable, Hashable, Codable {
     self.delayMilliseconds = delayMilliseconds
     self.dropConnection = dropConnection
     self.message = message
+    self.cutBodyAfter = cutBodyAfter
+    self.reset = reset
+  }
+
+  /// The answer as this rule sends it: cut off mid-body when ``cutBodyAfter`` is set.
+  public func shape(_ response: ServerResponse) -> ServerResponse {
+    guard let cutBodyAfter else { return response }
+    return response.cutOff(afterBodyBytes: cutBodyAfter, reset: reset)
   }
 
   enum CodingKeys: String, CodingKey {
@@ -45,6 +68,8 @@ public struct SandboxFault: Sendable, Hashable, Codable {
     case delayMilliseconds = "delay_ms"
     case dropConnection = "drop_connection"
     case message
+    case cutBodyAfter = "cut_body_after"
+    case reset
   }
 
   /// Whether the rule applies to a request.
@@ -96,6 +121,16 @@ public struct SandboxFault: Sendable, Hashable, Codable {
           throw ValidationFailure(field: "\(field).drop_connection", problem: "must be a boolean, got \(drop.kindDescription)")
         }
         rule.dropConnection = flag
+      }
+      if let cut = try object.optionalInt("cut_body_after", at: field) {
+        guard cut >= 0 else { throw ValidationFailure(field: "\(field).cut_body_after", problem: "must be at least 0") }
+        rule.cutBodyAfter = cut
+      }
+      if let reset = object["reset"], !reset.isNull {
+        guard let flag = reset.boolValue else {
+          throw ValidationFailure(field: "\(field).reset", problem: "must be a boolean, got \(reset.kindDescription)")
+        }
+        rule.reset = flag
       }
     } catch let failure as ValidationFailure {
       return .failure(failure)

@@ -112,10 +112,12 @@ public actor TestomatioEmulator {
     }
 
     var faulted = false
+    var shaping: SandboxFault?
     if let index = faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) {
       faults[index].times -= 1
       let rule = faults[index]
       faulted = true
+      shaping = rule
       if rule.delayMilliseconds > 0 {
         try? await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
       }
@@ -130,13 +132,13 @@ public actor TestomatioEmulator {
         }
         let message = rule.message ?? "sandbox fault: injected \(status)"
         log(request, status: status, fault: true)
-        return Self.message(message, status: status, headers: headers)
+        return rule.shape(Self.message(message, status: status, headers: headers))
       }
     }
 
     let response = route(request, segments: segments)
     log(request, status: response.status, fault: faulted)
-    return response
+    return shaping?.shape(response) ?? response
   }
 
   private func route(_ request: ServerRequest, segments: [String]) -> ServerResponse {

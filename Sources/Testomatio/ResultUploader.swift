@@ -104,7 +104,12 @@ public actor ResultUploader {
       do {
         try spool.writeManifest(manifest, to: entry)
       } catch {
+        // The spooled batches cannot go into a closed run, so it stays open: say how to close it.
         report.problems.append(error.description)
+        let run = report.run.map { "run '\($0.uid)'" } ?? "the run flush creates"
+        let command = report.run.map { "testbridge finish --run \($0.uid) --status \(body.statusEvent)" } ?? "testbridge finish"
+        report.problems.append(
+          "closing \(run) could not be kept in the spool, so flush will leave it open; once flush has delivered the results, close it with: \(command)")
       }
     }
     return report

@@ -5,8 +5,9 @@ import Sandbox
 import Testing
 
 /// `testbridge report` and `flush` against a Testomat.io that fails: error statuses,
-/// answers slower than the timeout, dropped connections, a name that does not
-/// resolve, a spool that cannot be written, and testbridge killed mid-upload.
+/// answers slower than the timeout, dropped connections, answers cut off mid-body, a
+/// name that does not resolve, a spool that cannot be written or whose disk is full,
+/// and testbridge killed mid-upload.
 ///
 /// Every case is the real binary over real HTTP on 127.0.0.1 against the sandbox,
 /// and every case counts what the sandbox received: each result arrives exactly
@@ -166,6 +167,39 @@ import Testing
     #expect(state.requests.filter(\.fault).map(\.status) == [0, 0, 0, 0])
   }
 
+  @Test func answersCutOffMidBodyAreRetriedAndEveryResultIsStoredOnce() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    // The sandbox stores each of these requests, then sends the status line, the headers
+    // (announcing the whole body) and 5 bytes of the body, and closes or resets the
+    // connection: the results arrived, but testbridge never saw the answer.
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 1, cutBodyAfter: 5),
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 1, cutBodyAfter: 5, reset: true),
+      SandboxFault(method: "PUT", pathPrefix: "/api/reporter/", times: 1, cutBodyAfter: 5, reset: true),
+    ])
+    let output = try await sandbox.testbridge(["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path])
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(!output.stderr.contains("kept in"))
+    let state = await sandbox.server.emulator.state()
+    #expect(state.faults.isEmpty, "every cut was made")
+    #expect(state.runs.count == 1)
+    let run = try #require(state.runs.first)
+    // Each result is stored once: the first batch was received three times (its answer cut
+    // and closed, then cut and reset, then whole) and replaced itself by rid each time;
+    // the other six results arrived once.
+    #expect(run.results.count == Self.resultCount)
+    #expect(Set(run.results.compactMap(\.rid)).count == Self.resultCount)
+    #expect(Set(run.results.compactMap(\.title)).count == Self.resultCount)
+    #expect(run.ridCounts.values.sorted() == Array(repeating: 1, count: 6) + Array(repeating: 3, count: 4), "\(run.ridCounts)")
+    // The close was applied, its answer cut, and it was sent again: closing twice is harmless.
+    #expect(run.finished && run.statusEvents.allSatisfy { $0 == "pass" })
+    #expect((1...2).contains(run.finishCount))
+    #expect(output.stdout.contains("(\(Self.resultCount) results delivered, finished)"), "\(output.stdout)")
+  }
+
   // MARK: - Name resolution and the spool
 
   @Test func unresolvableHostSpoolsEveryResultAndAFailedFlushKeepsThem() async throws {
@@ -223,6 +257,98 @@ import Testing
       #expect(run.finished && run.statusEvents == ["pass"])
       await sandbox.stop()
     }
+  }
+
+  // MARK: - A full disk under the spool
+
+  /// Every file under the spool: what `flush` would find, plus any temporary left behind.
+  static func spoolFiles(_ spool: URL) -> [String] {
+    (FileManager.default.enumerator(atPath: spool.path)?.allObjects as? [String] ?? []).filter {
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: spool.appendingPathComponent($0).path, isDirectory: &isDirectory)
+      return exists && !isDirectory.boolValue
+    }.sorted()
+  }
+
+  @Test(.enabled(if: SmallDisk.canMount, SmallDisk.unavailable))
+  func aFullDiskUnderTheSpoolLosesResultsLoudlyAndLeavesNothingForFlushToMisread() async throws {
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    let disk = try SmallDisk.mount()
+    defer { disk.unmount() }
+    try disk.fill(leavingPages: 0)
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let spool = disk.root.appendingPathComponent("spool")
+    await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: 503, times: 1_000, retryAfter: 0)])
+    let output = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      ["TESTBRIDGE_SPOOL_DIR": spool.path, "TESTOMATIO_REQUEST_TIMEOUT": "2000"])
+    #expect(output.status == 4, "\(output.stderr)")
+    #expect(output.stderr.contains(
+      "error: \(Self.resultCount) results could neither be delivered nor saved to the spool: they are lost"), "\(output.stderr)")
+    #expect(output.stderr.contains("spool '\(spool.path)/"), "the message names the spool: \(output.stderr)")
+    #expect(output.stderr.contains("No space left on device"), "\(output.stderr)")
+    #expect(!output.stderr.contains("kept in"))
+    #expect(output.stdout.contains("(0 results delivered, finished)"), "\(output.stdout)")
+    let run = try #require(await sandbox.server.emulator.state().runs.first)
+    #expect(run.results.isEmpty)
+    #expect(Self.spoolFiles(spool).isEmpty, "no partial manifest, batch or temporary file: \(Self.spoolFiles(spool))")
+
+    try disk.removeFiller()
+    let flush = try await sandbox.testbridge(["flush"], ["TESTBRIDGE_SPOOL_DIR": spool.path])
+    #expect(flush.status == 0, "\(flush.stderr)")
+    #expect(flush.stdout.contains("Nothing to flush"), "\(flush.stdout)")
+    #expect(await sandbox.server.emulator.state().runs.first?.results.isEmpty == true)
+  }
+
+  @Test(.enabled(if: SmallDisk.canMount, SmallDisk.unavailable))
+  func aDiskThatFillsUpMidSpoolKeepsWhatFitsIntactAndFlushDeliversExactlyThat() async throws {
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    let disk = try SmallDisk.mount()
+    defer { disk.unmount() }
+    // Room for two small files: the manifest and the first batch; the rest hits ENOSPC.
+    try disk.fill(leavingPages: 2)
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let spool = disk.root.appendingPathComponent("spool")
+    await sandbox.server.emulator.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/reporter/", status: 503, times: 1_000, retryAfter: 0)])
+    let output = try await sandbox.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      ["TESTBRIDGE_SPOOL_DIR": spool.path, "TESTOMATIO_REQUEST_TIMEOUT": "2000"])
+    #expect(output.status == 4, "\(output.stderr)")
+    #expect(output.stderr.contains("No space left on device"), "\(output.stderr)")
+    #expect(output.stdout.contains("(0 results delivered,"), "\(output.stdout)")
+    // Every file left is whole (it parses) and is a file flush reads: no temporaries.
+    let files = Self.spoolFiles(spool)
+    #expect(files.allSatisfy { !$0.hasSuffix(".tmp") && !$0.split(separator: "/").contains { $0.hasPrefix(".") } }, "\(files)")
+    let kept = try Self.spooledTitles(in: spool)
+    #expect(Set(kept).count == kept.count)
+    // What was kept and what was lost are both said, and add up to every result.
+    let lost = Self.resultCount - kept.count
+    #expect(!kept.isEmpty && lost > 0, "kept \(kept.count)")
+    #expect(output.stderr.contains("error: \(lost) results could neither be delivered nor saved to the spool: they are lost"), "\(output.stderr)")
+    #expect(output.stderr.contains("error: \(kept.count) results were not delivered and are kept in '\(spool.path)/"), "\(output.stderr)")
+    let uid = try #require(await sandbox.server.emulator.state().runs.first?.uid)
+    #expect(try #require(await sandbox.server.emulator.state().run(uid)).results.isEmpty)
+    // The close did not fit either: the run stays open, and the way to close it is named.
+    let close = "testbridge finish --run \(uid) --status pass"
+    #expect(output.stderr.contains("flush will leave it open; once flush has delivered the results, close it with: \(close)"), "\(output.stderr)")
+
+    try disk.removeFiller()
+    await sandbox.server.emulator.setFaults([])
+    let flush = try await sandbox.testbridge(["flush"], ["TESTBRIDGE_SPOOL_DIR": spool.path])
+    #expect(flush.status == 0, "\(flush.stderr)")
+    var run = try #require(await sandbox.server.emulator.state().run(uid))
+    #expect(run.results.compactMap(\.title).sorted() == kept.sorted(), "flush delivered exactly what was kept")
+    #expect(run.ridCounts.values.allSatisfy { $0 == 1 })
+    #expect(!run.finished)
+    #expect(Self.spoolFiles(spool).isEmpty, "\(Self.spoolFiles(spool))")
+    let finish = try await sandbox.testbridge(Array(close.split(separator: " ").dropFirst().map(String.init)))
+    #expect(finish.status == 0, "\(finish.stderr)")
+    run = try #require(await sandbox.server.emulator.state().run(uid))
+    #expect(run.finished && run.statusEvents == ["pass"])
   }
 
   // MARK: - Killed mid-upload
@@ -308,5 +434,58 @@ import Testing
     #expect(state.runs.count == 1)
     Self.expectDeliveredOnce(state.runs.first, maxReceipts: 2)
     #expect(try Self.spooledTitles(in: sandbox.spool).isEmpty)
+  }
+}
+
+/// A 64 KiB tmpfs mounted for one test: a real file system that runs out of space (ENOSPC).
+/// Mounting needs CAP_SYS_ADMIN (root, and a container that allows it); without it the
+/// tests that need one are skipped with ``unavailable`` as the reason.
+struct SmallDisk {
+  static let pageSize = 4_096
+  let root: URL
+  private var filler: URL { root.appendingPathComponent("filler") }
+
+  static let unavailable: Comment = "mounting a tmpfs is not permitted here (needs CAP_SYS_ADMIN): no real full disk to test"
+
+  /// Whether a tmpfs can be mounted here (tried once, on a scratch folder).
+  static let canMount: Bool = {
+    guard let disk = try? SmallDisk.mount() else { return false }
+    disk.unmount()
+    return true
+  }()
+
+  static func mount() throws -> SmallDisk {
+    let root = try ProjectPaths.temporaryDirectory("small-disk")
+    guard Glibc.mount("tmpfs", root.path, "tmpfs", 0, "size=64k,mode=0700") == 0 else {
+      let reason = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(at: root)
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "mount tmpfs: \(reason)"])
+    }
+    return SmallDisk(root: root)
+  }
+
+  /// Writes a filler file until the disk is full, then gives back `pages` pages of it.
+  func fill(leavingPages pages: Int) throws {
+    let descriptor = open(filler.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    defer { close(descriptor) }
+    let chunk = [UInt8](repeating: 0x2E, count: Self.pageSize)
+    var size = 0
+    while true {
+      let written = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+      if written <= 0 { break }
+      size += written
+    }
+    #expect(errno == ENOSPC, "the filler stopped on a full disk")
+    guard ftruncate(descriptor, off_t(max(0, size - pages * Self.pageSize))) == 0 else { throw CocoaError(.fileWriteUnknown) }
+  }
+
+  func removeFiller() throws {
+    try FileManager.default.removeItem(at: filler)
+  }
+
+  func unmount() {
+    _ = umount2(root.path, Int32(MNT_DETACH))
+    try? FileManager.default.removeItem(at: root)
   }
 }

@@ -59,11 +59,14 @@ import Testing
     let directory: URL
     var spool: URL { directory.appendingPathComponent("spool") }
 
-    static func start() async throws -> Harness {
+    /// - Parameter jiraConfiguration: the Jira emulator's server settings (a short read
+    ///   timeout for the dropped-connection case).
+    static func start(jiraConfiguration: ServerConfiguration = ServerConfiguration()) async throws -> Harness {
       let testomatio = SandboxServer(emulator: TestomatioEmulator(apiKey: JiraEndToEndTests.apiKey))
       let testomatioURL = try await testomatio.start()
       let jira = JiraSandboxServer(
-        emulator: JiraEmulator(email: JiraEndToEndTests.email, apiToken: JiraEndToEndTests.apiToken, pat: JiraEndToEndTests.pat))
+        emulator: JiraEmulator(email: JiraEndToEndTests.email, apiToken: JiraEndToEndTests.apiToken, pat: JiraEndToEndTests.pat),
+        configuration: jiraConfiguration)
       let jiraURL = try await jira.start()
       let directory = try ProjectPaths.temporaryDirectory("jira-e2e")
       try JiraEndToEndTests.mixedReport.write(to: directory.appendingPathComponent("mixed.xml"), atomically: true, encoding: .utf8)
@@ -375,6 +378,111 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: harness.spool.path).filter { $0.hasPrefix("jira-") }.isEmpty)
     let again = try await harness.testbridge(["flush"])
     #expect(again.stdout.contains("Nothing to flush"))
+  }
+
+  /// How the Jira emulator fails every request in ``jiraFailingEveryWayLeavesTheReportAloneAndFlushCompletesTheUpdates(_:)``.
+  enum JiraFailure: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case status500, slowerThanTheTimeout, droppedConnection
+    var testDescription: String { rawValue }
+
+    var rule: SandboxFault {
+      switch self {
+      case .status500: SandboxFault(pathPrefix: "/rest/api/", status: 500, times: 1_000)
+      // Held past the client's timeout, then served anyway (the update lands late).
+      case .slowerThanTheTimeout: SandboxFault(pathPrefix: "/rest/api/", times: 1_000, delayMilliseconds: 1_500)
+      case .droppedConnection: SandboxFault(pathPrefix: "/rest/api/", times: 1_000, dropConnection: true)
+      }
+    }
+  }
+
+  /// The Jira-down case for each way Jira can fail: the Testomat.io report is whole, the
+  /// exit status is the tests' (0), the updates are spooled, and `flush` completes them
+  /// exactly once per issue (one link, one history entry) once Jira answers again.
+  @Test(arguments: JiraFailure.allCases)
+  func jiraFailingEveryWayLeavesTheReportAloneAndFlushCompletesTheUpdates(_ failure: JiraFailure) async throws {
+    // A short read timeout: libcurl may re-send a request whose kept-alive connection was
+    // dropped without its body, which the server then waits for until this timeout.
+    let harness = try await Harness.start(jiraConfiguration: ServerConfiguration(readTimeout: .seconds(1)))
+    defer { Task { await harness.stop() } }
+    await harness.jira.emulator.seedIssue(
+      key: "SCOPE-1", properties: ["shop.testomatio.tests": .array([.string("@T5e6f7a8b")])])
+    await harness.jira.emulator.setFaults([failure.rule])
+    let report = try await harness.testbridge(
+      ["report", "--title", "Nightly", "--jira-project", "SCOPE", "--testomatio-project", "shop", "green.xml"],
+      .cloud, testomatio: true, ["TESTOMATIO_REQUEST_TIMEOUT": "500"])
+    #expect(report.status == 0, "the tests passed; Jira failing does not change that: \(report.stderr)")
+    let testomatio = await harness.testomatio.emulator.state()
+    #expect(testomatio.runs.count == 1)
+    let run = try #require(testomatio.runs.first)
+    #expect(run.results.count == 2 && run.finished, "the Testomat.io report is unaffected")
+    #expect(run.ridCounts.values.allSatisfy { $0 == 1 })
+    #expect(report.stderr.contains("testbridge flush"), "\(report.stderr)")
+    let files = try FileManager.default.contentsOfDirectory(atPath: harness.spool.path).filter { $0.hasPrefix("jira-") }
+    #expect(files.count == 1)
+    let spooled = try String(contentsOf: harness.spool.appendingPathComponent(try #require(files.first)), encoding: .utf8)
+    for secret in Self.secrets { #expect(!spooled.contains(secret), "the spool never holds a credential") }
+
+    // Let every held request be answered, then count what reached Jira before the flush.
+    let used = 1_000 - (await harness.state().faults.first?.times ?? 1_000)
+    await harness.jira.emulator.setFaults([])
+    #expect(await FaultInjectionTests.eventually { await harness.state().requests.filter(\.fault).count == used })
+    var state = await harness.state()
+    #expect(used > 0 && state.requests.filter(\.fault).count == used)
+    if failure != .slowerThanTheTimeout {
+      #expect(state.issues.allSatisfy { $0.remoteLinks.isEmpty && $0.propertyWrites == 0 }, "nothing was applied")
+    }
+
+    let flush = try await harness.testbridge(["flush"])
+    #expect(flush.status == 0, "\(flush.stdout)\n\(flush.stderr)")
+    state = await harness.state()
+    #expect(state.refused.isEmpty)
+    for key in ["SHOP-1", "SHOP-2", "SCOPE-1"] {
+      let issue = try #require(state.issue(key))
+      // Late answers applied before the flush are replaced in place, never added to.
+      #expect(issue.remoteLinks.count == 1, "\(key)")
+      #expect(issue.remoteLinks.first?.url == run.url, "\(key)")
+      #expect(Self.history(issue).count == 1, "\(key)")
+      #expect(Self.history(issue).first?["run_id"]?.stringValue == run.uid, "\(key)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: harness.spool.path).filter { $0.hasPrefix("jira-") }.isEmpty)
+    #expect(await harness.testomatio.emulator.state().runs.first?.results.count == 2, "flush sent nothing more to Testomat.io")
+  }
+
+  @Test func anUnresolvableJiraSpoolsTheUpdatesForItsSiteAndFlushCompletesThemWhenItAnswers() async throws {
+    let harness = try await Harness.start()
+    defer { Task { await harness.stop() } }
+    // `.invalid` never resolves (RFC 6761), and fails without any network.
+    let unresolvable = ["JIRA_URL": "https://jira.invalid", "TESTOMATIO_REQUEST_TIMEOUT": "3000"]
+    let report = try await harness.testbridge(["report", "--title", "Nightly", "green.xml"], .cloud, testomatio: true, unresolvable)
+    #expect(report.status == 0, "the tests passed; Jira not resolving does not change that: \(report.stderr)")
+    let run = try #require(await harness.testomatio.emulator.state().runs.first)
+    #expect(run.results.count == 2 && run.finished, "the Testomat.io report is unaffected")
+    #expect(report.stderr.contains("testbridge flush"), "\(report.stderr)")
+    #expect(await harness.state().requests.isEmpty)
+    let files = try FileManager.default.contentsOfDirectory(atPath: harness.spool.path).filter { $0.hasPrefix("jira-") }
+    #expect(files.count == 1)
+    let file = harness.spool.appendingPathComponent(try #require(files.first))
+    let spooled = try Data(contentsOf: file)
+    let site = try #require(JSONValue.parse(spooled)?["site"]?["url"]?.stringValue)
+    #expect(site.hasPrefix("https://jira.invalid"), "\(site)")
+
+    // While the name still does not resolve, flush fails (exit 4) and keeps the file as it was.
+    let failed = try await harness.testbridge(["flush"], .cloud, testomatio: true, unresolvable)
+    #expect(failed.status == 4, "\(failed.stdout)\n\(failed.stderr)")
+    #expect(try Data(contentsOf: file) == spooled, "the spooled updates are kept intact")
+
+    // The site answers again (here: the spooled site is the emulator's address); flush completes it.
+    let text = try #require(String(data: spooled, encoding: .utf8))
+    try Data(text.replacingOccurrences(of: site, with: harness.jiraURL.absoluteString).utf8).write(to: file)
+    let flush = try await harness.testbridge(["flush"])
+    #expect(flush.status == 0, "\(flush.stdout)\n\(flush.stderr)")
+    let state = await harness.state()
+    for key in ["SHOP-1", "SHOP-2"] {
+      let issue = try #require(state.issue(key))
+      #expect(issue.remoteLinks.count == 1, "\(key)")
+      #expect(Self.history(issue).first?["run_id"]?.stringValue == run.uid, "\(key)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: harness.spool.path).filter { $0.hasPrefix("jira-") }.isEmpty)
   }
 
   // MARK: - Dry run

@@ -330,6 +330,54 @@ private final class Signal: Sendable {
     }
   }
 
+  @Test(arguments: [false, true])
+  func cutOffAnswersSendTheHeadAndPartOfTheBodyThenEnd(reset: Bool) async throws {
+    let body = String(repeating: "0123456789", count: 10)
+    try await withServer(handler: { _ in ServerResponse.text(body).cutOff(afterBodyBytes: 7, reset: reset) }) { _, port in
+      let connection = try await RawConnection.connect(port: port)
+      await connection.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+      // Read to the end by hand, keeping how it ended: an orderly close reads as 0, a
+      // reset as -1 with ECONNRESET.
+      let fd = connection.fd
+      let (bytes, last, code) = await offPool { () -> ([UInt8], Int, Int32) in
+        var collected: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4_096)
+        while true {
+          var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+          guard poll(&pfd, 1, 10_000) > 0 else { return (collected, -2, 0) }
+          let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+          if count <= 0 { return (collected, count, count < 0 ? errno : 0) }
+          collected += buffer[0..<count]
+        }
+      }
+      let text = String(decoding: bytes, as: UTF8.self)
+      let head = try #require(text.components(separatedBy: "\r\n\r\n").first)
+      #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n"))
+      #expect(head.contains("Content-Length: 100"), "the head announces the whole body")
+      #expect(text.hasSuffix("\r\n\r\n0123456"), "then 7 bytes of it: \(text)")
+      if reset {
+        #expect(last == -1 && code == ECONNRESET, "recv \(last), errno \(code)")
+      } else {
+        #expect(last == 0, "recv \(last), errno \(code)")
+      }
+    }
+  }
+
+  @Test func cutOffNeverSendsTheWholeBodyAndCutsAnEmptyAnswerInTheHead() async throws {
+    try await withServer(handler: { request in
+      request.path == "/empty" ? ServerResponse(status: 204).cutOff(afterBodyBytes: 0) : .text("abc").cutOff(afterBodyBytes: 99)
+    }) { _, port in
+      let whole = try await RawConnection.connect(port: port)
+      await whole.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+      let text = String(decoding: await whole.readUntilClose(timeout: .seconds(10)).bytes, as: UTF8.self)
+      #expect(text.contains("Content-Length: 3") && text.hasSuffix("\r\n\r\nab"), "\(text)")
+      let empty = try await RawConnection.connect(port: port)
+      await empty.send("GET /empty HTTP/1.1\r\nHost: t\r\n\r\n")
+      let head = String(decoding: await empty.readUntilClose(timeout: .seconds(10)).bytes, as: UTF8.self)
+      #expect(head.hasPrefix("HTTP/1.1 204") && !head.contains("\r\n\r\n"), "\(head)")
+    }
+  }
+
   @Test func expectContinueIsAnswered() async throws {
     try await withServer(ServerConfiguration(readTimeout: .seconds(60)), handler: { .text(String(decoding: $0.body, as: UTF8.self)) }) { _, port in
       let connection = try await RawConnection.connect(port: port)

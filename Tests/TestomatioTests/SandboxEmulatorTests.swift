@@ -522,6 +522,32 @@ private func test(_ title: String, status: String = "passed", rid: String? = nil
       let times = try await client.send("POST", "/_sandbox/faults", json: #"[{"status": 503, "times": 0}]"#)
       #expect(times.status == 422)
       #expect(times.message.contains("times"))
+      let cut = try await client.send("POST", "/_sandbox/faults", json: #"[{"cut_body_after": -1}]"#)
+      #expect(cut.status == 422)
+      #expect(cut.message.contains("rules[0].cut_body_after"), "\(cut.message)")
+      let reset = try await client.send("POST", "/_sandbox/faults", json: #"[{"cut_body_after": 2, "reset": "yes"}]"#)
+      #expect(reset.status == 422)
+      #expect(reset.message.contains("rules[0].reset"), "\(reset.message)")
+    }
+  }
+
+  @Test func answersCutOffMidBodyFailTheRequestAfterTheStateChanged() async throws {
+    try await withSandbox { sandbox, client in
+      let rules = try await client.send(
+        "POST", "/_sandbox/faults", json: #"{"rules": [{"method": "POST", "path_prefix": "/api/reporter", "cut_body_after": 3}]}"#)
+      #expect(rules.status == 200)
+      let fresh = URLSession(configuration: .ephemeral)
+      defer { fresh.finishTasksAndInvalidate() }
+      let cutting = SandboxClient(base: client.base, session: fresh)
+      await #expect(throws: (any Error).self) {
+        _ = try await cutting.send("POST", "/api/reporter", json: #"{"api_key": "\#(key)", "title": "x"}"#)
+      }
+      // The run was created before its answer was cut: the client never learnt its id.
+      let state = await sandbox.emulator.state()
+      #expect(state.runs.count == 1)
+      #expect(state.requests.map(\.status) == [200])
+      #expect(state.requests.first?.fault == true)
+      #expect(state.faults.isEmpty)
     }
   }
 
