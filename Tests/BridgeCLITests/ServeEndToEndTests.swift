@@ -152,6 +152,33 @@ import Trigger
     #expect(!output.stderr.contains("automation-token-77"))
   }
 
+  @Test func sigtermLetsTheHookInFlightFinishBeforeServeExits() async throws {
+    let world = try await World.start()
+    // The GitHub dispatch answers slowly, so the hook is still being handled when SIGTERM comes.
+    await world.ci.github.setFaults([SandboxFault(delayMilliseconds: 2_000)])
+    let body = Self.webhookBody()
+    let hook = Task {
+      try await Self.post(
+        world.hookURL, body: body,
+        headers: ["X-Hub-Signature": Self.signature(body), "X-Atlassian-Webhook-Identifier": "in-flight-1"])
+    }
+    // The run is created before CI is started: once it exists, the hook is mid-flight.
+    let deadline = ContinuousClock.now + .seconds(30)
+    while await world.testomatio.emulator.state().runs.isEmpty, ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    #expect(await world.ci.github.dispatches().isEmpty, "the dispatch should still be in flight")
+    world.serve.signal(SIGTERM)
+    let (status, reply) = try await hook.value
+    #expect(status == 202, "\(reply)")
+    let output = await world.serve.wait()
+    #expect(output.status == 0)
+    #expect(await world.ci.github.dispatches().count == 1)
+    #expect(reply.contains(try #require(await world.testomatio.emulator.state().runs.first).uid))
+    await world.testomatio.stop(graceful: false)
+    await world.ci.stop(graceful: false)
+  }
+
   @Test func missingWebhookSecretIsRefusedAtStart() async throws {
     let output = try await ChildProcess.testbridgeAsync(
       ["serve", "--listen", "127.0.0.1:0"], environment: ["TESTOMATIO": Self.apiKey, "GITHUB_REPOSITORY": "a/b"])

@@ -198,6 +198,14 @@ import Testing
         environment: Self.environment(url))
       #expect(output.status == 0, "\(output.stderr)")
     }
+    // A dry run names the missing shard and the failed close, sends nothing and exits 0.
+    let before = await server.emulator.state().runs.first?.statusEvents
+    let dryRun = try await ChildProcess.testbridgeAsync(
+      ["finish", "--merge", directory.path + "/*.json", "--shards", "4", "--dry-run"], environment: Self.environment(url))
+    #expect(dryRun.status == 0, "\(dryRun.stderr)")
+    #expect(dryRun.stderr.contains("shard(s) 3 never reported"))
+    #expect(dryRun.stdout.contains("status_event=\"fail\""), "\(dryRun.stdout)")
+    #expect(await server.emulator.state().runs.first?.statusEvents == before)
     let finish = try await ChildProcess.testbridgeAsync(
       ["finish", "--merge", directory.path + "/*.json", "--shards", "4"], environment: Self.environment(url))
     #expect(finish.status == 1)
