@@ -49,7 +49,7 @@ let package = Package(
       dependencies: ["JUnit", "BridgeCore", "BridgeTestSupport"],
       resources: [.copy("Fixtures")]
     ),
-    .testTarget(name: "BridgeHTTPTests", dependencies: ["BridgeHTTP", "BridgeTestSupport", "HTTPServer"]),
+    .testTarget(name: "BridgeHTTPTests", dependencies: ["BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]),
     .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "BridgeTestSupport"]),
     .testTarget(
       name: "TestomatioTests",
