@@ -15,7 +15,7 @@ let package = Package(
       pkgConfig: "libxml-2.0",
       providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
     ),
-    // Shared vocabulary: the result model, status rules, identifiers, globbing.
+    // Shared vocabulary: the result model, status rules, identifiers, globbing, and Locked.
     .target(name: "BridgeCore"),
     // Streaming JUnit XML engine (SAX2 push parser) and JUnit writer.
     .target(name: "JUnit", dependencies: ["BridgeCore", "CLibXML2"]),
