@@ -15,7 +15,7 @@ let package = Package(
       pkgConfig: "libxml-2.0",
       providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]
     ),
-    // Shared vocabulary: the result model, status rules, identifiers, globbing.
+    // Shared vocabulary: the result model, status rules, identifiers, globbing, and Locked.
     .target(name: "BridgeCore"),
     // Streaming JUnit XML engine (SAX2 push parser) and JUnit writer.
     .target(name: "JUnit", dependencies: ["BridgeCore", "CLibXML2"]),
@@ -49,7 +49,7 @@ let package = Package(
       dependencies: ["JUnit", "BridgeCore", "BridgeTestSupport"],
       resources: [.copy("Fixtures")]
     ),
-    .testTarget(name: "BridgeHTTPTests", dependencies: ["BridgeHTTP", "BridgeTestSupport", "HTTPServer"]),
+    .testTarget(name: "BridgeHTTPTests", dependencies: ["BridgeHTTP", "BridgeCore", "BridgeTestSupport", "HTTPServer"]),
     .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "BridgeTestSupport"]),
     .testTarget(
       name: "TestomatioTests",

@@ -4,8 +4,9 @@
 #   scripts/sanitize.sh address [FILTER]   # AddressSanitizer (+ LeakSanitizer)
 #   scripts/sanitize.sh thread  [FILTER]   # ThreadSanitizer
 #
-# FILTER is a `swift test --filter` regular expression; the default covers the
-# engine, the HTTP client and server, the runner and `serve`'s trigger layer.
+# FILTER is a `swift test --filter` regular expression; the default covers the lock
+# type (BridgeCore.Locked), the engine, the HTTP client and server, the runner and
+# `serve`'s trigger layer.
 # Each sanitizer builds in its own scratch folder (.build/sanitize-<name>), so
 # the normal debug build is left alone. Known races inside the toolchain's own
 # libraries are suppressed by scripts/tsan-suppressions.txt (each entry says why).
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitizer=${1:-}
-filter=${2:-'JUnitTests|BridgeHTTPTests|HTTPServerTests|RunnerTests|TriggerTests'}
+filter=${2:-'LockedTests|JUnitTests|BridgeHTTPTests|HTTPServerTests|RunnerTests|TriggerTests'}
 case "$sanitizer" in
   address)
     # Memory errors fail the run. Leak checking is off by default: over a whole test

@@ -1,5 +1,6 @@
-// Shows why scripts/sanitize.sh thread reports races on state that is only ever
-// touched inside Synchronization.Mutex.withLock (Linux, Swift 6.3).
+// Shows why testbridge guards shared state with BridgeCore.Locked rather than
+// Synchronization.Mutex: ThreadSanitizer reports races on state that is only ever
+// touched inside Mutex.withLock (Linux, Swift 6.3).
 //
 //   swiftc -sanitize=thread -g scripts/tsan-mutex-probe.swift -o /tmp/tsan-mutex-probe
 //   /tmp/tsan-mutex-probe            # "WARNING: ThreadSanitizer: Swift access race"

@@ -1,5 +1,5 @@
+import BridgeCore
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -27,9 +27,9 @@ public struct AuditLogError: Error, Sendable, Hashable, CustomStringConvertible 
 public struct AuditLog: Sendable {
   private final class File: Sendable {
     // The descriptor; the lock also serialises writes from concurrent tasks of this process.
-    let descriptor: Mutex<Int32>
+    let descriptor: Locked<Int32>
 
-    init(descriptor: Int32) { self.descriptor = Mutex(descriptor) }
+    init(descriptor: Int32) { self.descriptor = Locked(descriptor) }
 
     deinit {
       descriptor.withLock { fd in

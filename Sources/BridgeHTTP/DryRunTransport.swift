@@ -1,5 +1,5 @@
+import BridgeCore
 import Foundation
-import Synchronization
 
 /// A transport for `--dry-run`: records every request, sends nothing, and answers 200.
 ///
@@ -7,7 +7,7 @@ import Synchronization
 /// (for example a fake Testomat.io run id).
 public struct DryRunTransport: HTTPTransport {
   private final class Log: Sendable {
-    let requests = Mutex<[HTTPRequest]>([])
+    let requests = Locked<[HTTPRequest]>([])
   }
 
   private let log = Log()

@@ -1,5 +1,5 @@
+import BridgeCore
 import Foundation
-import Synchronization
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -120,7 +120,7 @@ public struct URLSessionTransport: HTTPTransport {
     _ urlRequest: URLRequest, on owner: SessionOwner, for request: HTTPRequest, timeout: Double
   ) async -> Result<HTTPResponse, HTTPError> {
     let handle = TaskHandle()
-    let taskID = Mutex<Int?>(nil)
+    let taskID = Locked<Int?>(nil)
     return await withTaskCancellationHandler {
       await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
         let task = owner.dataTask(with: urlRequest) { data, response, error in
@@ -234,7 +234,7 @@ private final class SessionOwner: Sendable {
   private let session: URLSession
   var challenges: AuthenticationChallenges? { (session.delegate as? RedirectGuard)?.challenges }
   // true once the session is invalidated.
-  private let invalidated = Mutex(false)
+  private let invalidated = Locked(false)
 
   init(session: URLSession) { self.session = session }
 
@@ -268,7 +268,7 @@ private final class TaskHandle: Sendable {
     var cancelled = false
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   func start(_ task: URLSessionDataTask) {
     let cancelledAlready = state.withLock { state in
@@ -337,7 +337,7 @@ private final class AuthenticationChallenges: Sendable {
     var headers: [String: String]
   }
 
-  private let refused = Mutex<[Int: Refused]>([:])
+  private let refused = Locked<[Int: Refused]>([:])
 
   func record(_ taskID: Int, status: Int, headers: [String: String]) {
     refused.withLock { $0[taskID] = Refused(status: status, headers: headers) }

@@ -1,11 +1,11 @@
+import BridgeCore
 import Foundation
-import Synchronization
 
 /// A child process that keeps running while a test talks to it (`testbridge serve`,
 /// `testbridge sandbox`): read its output as it comes, signal it, then collect it.
 public final class LongRunningChild: Sendable {
   private let process: Process
-  private let output = Mutex((stdout: "", stderr: ""))
+  private let output = Locked((stdout: "", stderr: ""))
   private let done = DispatchGroup()
 
   public init(_ executable: URL, _ arguments: [String], environment: [String: String], directory: URL? = nil) throws {

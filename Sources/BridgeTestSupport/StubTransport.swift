@@ -1,6 +1,6 @@
+import BridgeCore
 import BridgeHTTP
 import Foundation
-import Synchronization
 
 /// An ``HTTPTransport`` for tests: answers from a script, in order, and records every request.
 ///
@@ -45,20 +45,20 @@ public final class StubTransport: HTTPTransport, Sendable {
     var requests: [HTTPRequest] = []
   }
 
-  private let state: Mutex<State>
+  private let state: Locked<State>
   private let fallback: Reply?
   private let handler: (@Sendable (HTTPRequest) -> Reply)?
 
   /// Answers with `script` in order, then with `fallback`.
   public init(_ script: [Reply] = [], fallback: Reply? = nil) {
-    self.state = Mutex(State(script: script))
+    self.state = Locked(State(script: script))
     self.fallback = fallback
     self.handler = nil
   }
 
   /// Answers every request with `handler`'s reply.
   public init(handler: @escaping @Sendable (HTTPRequest) -> Reply) {
-    self.state = Mutex(State(script: []))
+    self.state = Locked(State(script: []))
     self.fallback = nil
     self.handler = handler
   }

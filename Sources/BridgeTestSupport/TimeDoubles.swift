@@ -1,10 +1,10 @@
+import BridgeCore
 import BridgeHTTP
 import Foundation
-import Synchronization
 
 /// A ``Sleeper`` that records the requested delays and returns at once.
 public final class RecordingSleeper: Sleeper, Sendable {
-  private let recorded = Mutex<[Double]>([])
+  private let recorded = Locked<[Double]>([])
 
   public init() {}
 
@@ -19,10 +19,10 @@ public final class RecordingSleeper: Sleeper, Sendable {
 
 /// A ``NowProvider`` that tells a set time, moved only by the test.
 public final class ManualNowProvider: NowProvider, Sendable {
-  private let current: Mutex<Date>
+  private let current: Locked<Date>
 
   public init(_ start: Date = Date(timeIntervalSince1970: 1_750_000_000)) {
-    current = Mutex(start)
+    current = Locked(start)
   }
 
   public func now() -> Date { current.withLock { $0 } }

@@ -1,6 +1,6 @@
+import BridgeCore
 import Dispatch
 import Foundation
-import Synchronization
 
 /// A small HTTP/1.1 server over BSD sockets, for the sandbox emulators and `testbridge serve`.
 ///
@@ -23,7 +23,7 @@ public final class HTTPServer: Sendable {
 
   /// The configuration the server was created with.
   public let configuration: ServerConfiguration
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// Connections answered 503 at once; beyond that, over-limit clients are closed without an answer.
   private static let maxRejecting = 16
@@ -434,7 +434,7 @@ extension HTTPServer {
 
 /// Hands a handler's response from its task to the waiting connection thread.
 private final class ResponseSlot: Sendable {
-  private let value = Mutex<(response: ServerResponse?, settled: Bool)>((nil, false))
+  private let value = Locked<(response: ServerResponse?, settled: Bool)>((nil, false))
   private let semaphore = DispatchSemaphore(value: 0)
 
   func fulfil(_ response: ServerResponse) {

@@ -1,6 +1,6 @@
+import BridgeCore
 import BridgeHTTP
 import Foundation
-import Synchronization
 
 /// Jira Cloud's request limits for basic-auth (API token) traffic, as testbridge paces itself
 /// against them: a token bucket per HTTP method and endpoint, and a write window per issue.
@@ -205,7 +205,7 @@ public struct JiraRateBudget: Sendable {
 /// `GuardedJiraTransport(base: RetryingTransport(base: JiraPacingTransport(base: URLSessionTransport())))`.
 public final class JiraPacingTransport: HTTPTransport, Sendable {
   public let base: any HTTPTransport
-  private let budget: Mutex<JiraRateBudget>
+  private let budget: Locked<JiraRateBudget>
   private let sleeper: any Sleeper
   private let clock: @Sendable () -> Double
 
@@ -215,7 +215,7 @@ public final class JiraPacingTransport: HTTPTransport, Sendable {
     clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }
   ) {
     self.base = base
-    self.budget = Mutex(JiraRateBudget(limits: limits))
+    self.budget = Locked(JiraRateBudget(limits: limits))
     self.sleeper = sleeper
     self.clock = clock
   }

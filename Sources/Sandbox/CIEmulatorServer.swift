@@ -1,6 +1,6 @@
+import BridgeCore
 import Foundation
 import HTTPServer
-import Synchronization
 
 /// The GitHub and GitLab emulators served together over HTTP on loopback.
 ///
@@ -22,7 +22,7 @@ public final class CISandboxServer: Sendable {
   public let github: GitHubEmulator
   public let gitlab: GitLabEmulator
   private let server: HTTPServer
-  private let base = Mutex<URL?>(nil)
+  private let base = Locked<URL?>(nil)
 
   public init(
     github: GitHubEmulator = GitHubEmulator(),

@@ -1,6 +1,6 @@
+import BridgeCore
 import Foundation
 import HTTPServer
-import Synchronization
 
 /// A ``JiraEmulator`` served over HTTP on loopback.
 ///
@@ -17,7 +17,7 @@ public final class JiraSandboxServer: Sendable {
   /// The emulator answering requests; inspect or script it in-process.
   public let emulator: JiraEmulator
   private let server: HTTPServer
-  private let base = Mutex<URL?>(nil)
+  private let base = Locked<URL?>(nil)
 
   /// - Parameters:
   ///   - emulator: the emulator to serve (default credentials, see ``JiraEmulator``).

@@ -1,6 +1,6 @@
+import BridgeCore
 import Foundation
 import HTTPServer
-import Synchronization
 
 /// A ``TestomatioEmulator`` served over HTTP on loopback.
 ///
@@ -15,7 +15,7 @@ public final class SandboxServer: Sendable {
   /// The emulator answering requests; inspect or script it in-process.
   public let emulator: TestomatioEmulator
   private let server: HTTPServer
-  private let base = Mutex<URL?>(nil)
+  private let base = Locked<URL?>(nil)
 
   /// - Parameters:
   ///   - emulator: the emulator to serve (default key `tstmt_sandbox`, project `sandbox`).

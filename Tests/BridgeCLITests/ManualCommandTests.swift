@@ -1,7 +1,7 @@
+import BridgeCore
 import BridgeTestSupport
 import Foundation
 import Runner
-import Synchronization
 import Testing
 
 @testable import BridgeCLI
@@ -10,8 +10,8 @@ import Testing
 /// quitting keeps the answers, and the same command resumes from the progress file.
 @Suite(.serialized) struct ManualCommandTests {
   final class Lines: LineSource {
-    private let lines: Mutex<[String]>
-    init(_ lines: [String]) { self.lines = Mutex(lines) }
+    private let lines: Locked<[String]>
+    init(_ lines: [String]) { self.lines = Locked(lines) }
     func nextLine() async -> String? { lines.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
   }
 

@@ -1,12 +1,12 @@
+import BridgeCore
 import BridgeHTTP
 import BridgeTestSupport
 import Foundation
-import Synchronization
 import Testing
 
 @Suite struct RetryingTransportTests {
   final class Records: Sendable {
-    let all = Mutex<[HTTPAttemptRecord]>([])
+    let all = Locked<[HTTPAttemptRecord]>([])
     var list: [HTTPAttemptRecord] { all.withLock { $0 } }
     func add(_ record: HTTPAttemptRecord) { all.withLock { $0.append(record) } }
   }

@@ -1,6 +1,6 @@
+import BridgeCore
 import BridgeHTTP
 import Foundation
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -36,7 +36,7 @@ final class LoopbackResponder: Sendable {
   let port: UInt16
   private let listener: Int32
   private let behavior: Behavior
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   init(_ behavior: Behavior) throws {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -1,8 +1,8 @@
+import BridgeCore
 import BridgeHTTP
 import BridgeTestSupport
 import Foundation
 import Jira
-import Synchronization
 @testable import Sandbox
 import Testing
 
@@ -104,7 +104,7 @@ import Testing
 
   /// A clock that moves only when the code under test sleeps.
   final class SleepingClock: Sleeper, Sendable {
-    private let state = Mutex<(now: Double, delays: [Double])>((100, []))
+    private let state = Locked<(now: Double, delays: [Double])>((100, []))
     var now: Double { state.withLock { $0.now } }
     var delays: [Double] { state.withLock { $0.delays } }
 

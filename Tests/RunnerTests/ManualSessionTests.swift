@@ -1,17 +1,16 @@
 import BridgeCore
 import Foundation
 import Runner
-import Synchronization
 import Testing
 
 /// A prompt that answers from a script and records what it was shown.
 final class ScriptedPrompt: TesterPrompt {
-  private let replies: Mutex<[PromptReply]>
-  private let events = Mutex<[String]>([])
-  private let output = Mutex<[UInt8]>([])
+  private let replies: Locked<[PromptReply]>
+  private let events = Locked<[String]>([])
+  private let output = Locked<[UInt8]>([])
 
   init(_ replies: [PromptReply]) {
-    self.replies = Mutex(replies)
+    self.replies = Locked(replies)
   }
 
   func show(_ test: ManualTest, index: Int, of count: Int) {
@@ -39,7 +38,7 @@ final class ScriptedPrompt: TesterPrompt {
 }
 
 final class SavedProgress: Sendable {
-  private let storage = Mutex<[ManualProgress]>([])
+  private let storage = Locked<[ManualProgress]>([])
   func append(_ progress: ManualProgress) { storage.withLock { $0.append(progress) } }
   var all: [ManualProgress] { storage.withLock { $0 } }
 }

@@ -1,5 +1,5 @@
+import BridgeCore
 import Foundation
-import Synchronization
 import Runner
 import Testing
 
@@ -314,7 +314,7 @@ final class WatchingOutput: OutputHandler {
 
   private let needle: [UInt8]
   private let action: @Sendable () -> Void
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   init(waitingFor text: String, action: @escaping @Sendable () -> Void) {
     self.needle = Array(text.utf8)
@@ -340,7 +340,7 @@ final class WatchingOutput: OutputHandler {
 }
 
 final class RecordingSignals: Sendable {
-  private let storage = Mutex<[Int32]>([])
+  private let storage = Locked<[Int32]>([])
   func append(_ signal: Int32) { storage.withLock { $0.append(signal) } }
   var values: [Int32] { storage.withLock { $0 } }
 }

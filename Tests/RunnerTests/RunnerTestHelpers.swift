@@ -1,7 +1,7 @@
+import BridgeCore
 import BridgeTestSupport
 import Foundation
 import Runner
-import Synchronization
 
 /// Counts output bytes without keeping them; keeps the first few KiB as text for assertions.
 final class RecordingOutput: OutputHandler {
@@ -13,7 +13,7 @@ final class RecordingOutput: OutputHandler {
   }
 
   private static let keep = 4096
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   func stdout(_ bytes: [UInt8]) {
     state.withLock { state in

@@ -1,16 +1,16 @@
+import BridgeCore
 import Foundation
 import Runner
-import Synchronization
 import Testing
 
 final class ScriptedLines: LineSource {
-  private let lines: Mutex<[String]>
-  init(_ lines: [String]) { self.lines = Mutex(lines) }
+  private let lines: Locked<[String]>
+  init(_ lines: [String]) { self.lines = Locked(lines) }
   func nextLine() async -> String? { lines.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
 }
 
 final class TextCollector: Sendable {
-  private let storage = Mutex("")
+  private let storage = Locked("")
   func write(_ text: String) { storage.withLock { $0 += text } }
   var text: String { storage.withLock { $0 } }
 }

@@ -1,6 +1,6 @@
+import BridgeCore
 import Foundation
 import HTTPServer
-import Synchronization
 import Trigger
 
 /// The secret used by the tests' webhooks.
@@ -15,7 +15,7 @@ func signature(_ body: [UInt8], secret: String = webhookSecret) -> String {
 
 /// Collects log lines from code under test.
 final class LogCollector: Sendable {
-  private let lines = Mutex<[String]>([])
+  private let lines = Locked<[String]>([])
 
   var sink: @Sendable (String) -> Void {
     { [self] line in lines.withLock { $0.append(line) } }

@@ -2,7 +2,6 @@ import BridgeCore
 import Foundation
 import JUnit
 import Runner
-import Synchronization
 import Testomatio
 
 /// `testbridge manual`: walk a tester through a Markdown plan (or take the
@@ -238,7 +237,7 @@ struct ManualCommand: Command {
 /// Passes everything to the terminal prompt, and knows whether a step's command is running.
 private final class TrackingPrompt: TesterPrompt {
   private let base: any TesterPrompt
-  private let running = Mutex(false)
+  private let running = Locked(false)
 
   init(base: any TesterPrompt) {
     self.base = base

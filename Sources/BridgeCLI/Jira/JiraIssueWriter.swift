@@ -1,6 +1,5 @@
 import BridgeCore
 import Foundation
-import Synchronization
 import Jira
 import Testomatio
 
@@ -204,7 +203,7 @@ struct JiraIssueWriter: Sendable {
 
 /// Set once any issue shows Jira is down; read by the tasks starting later issues.
 private final class OutageFlag: Sendable {
-  private let flag = Mutex(false)
+  private let flag = Locked(false)
   var isSet: Bool { flag.withLock { $0 } }
   func set() { flag.withLock { $0 = true } }
 }

@@ -1,6 +1,6 @@
+import BridgeCore
 import Foundation
 import Runner
-import Synchronization
 
 /// Passes a child's output on to testbridge's own stdout and stderr as it
 /// arrives, byte for byte (invalid UTF-8 and characters split across chunks
@@ -9,12 +9,12 @@ import Synchronization
 final class ChildOutputRelay: OutputHandler {
   private let out: any TextSink
   private let err: any TextSink
-  private let last: Mutex<ContinuousClock.Instant>
+  private let last: Locked<ContinuousClock.Instant>
 
   init(stdout: any TextSink, stderr: any TextSink, now: ContinuousClock.Instant = .now) {
     self.out = stdout
     self.err = stderr
-    self.last = Mutex(now)
+    self.last = Locked(now)
   }
 
   func stdout(_ bytes: [UInt8]) { relay(bytes, to: out) }

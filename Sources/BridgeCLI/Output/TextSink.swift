@@ -1,6 +1,5 @@
 import BridgeCore
 import Foundation
-import Synchronization
 
 /// Where the CLI writes text: stdout, stderr, a file, or memory in tests.
 public protocol TextSink: AnyObject, Sendable {
@@ -29,7 +28,7 @@ public final class FileDescriptorSink: TextSink {
   }
   private let descriptor: Int32
   private let closesOnDeinit: Bool
-  private let state = Mutex(State())
+  private let state = Locked(State())
   private static let bufferLimit = 64 * 1024
 
   public init(descriptor: Int32, closesOnDeinit: Bool = false) {
@@ -86,7 +85,7 @@ public final class FileDescriptorSink: TextSink {
 /// Collects text in memory (tests, and output that is decided before it is written).
 /// Bytes are kept as written; ``text`` decodes them as a whole.
 public final class MemorySink: TextSink {
-  private let storage = Mutex<[UInt8]>([])
+  private let storage = Locked<[UInt8]>([])
   public init() {}
   public func write(_ text: String) { storage.withLock { $0 += text.utf8 } }
   public func write(bytes: [UInt8]) { storage.withLock { $0 += bytes } }

@@ -1,5 +1,5 @@
+import BridgeCore
 import Foundation
-import Synchronization
 
 /// A source of input lines (standard input, or a script in tests).
 public protocol LineSource: Sendable {
@@ -27,7 +27,7 @@ public struct StandardInputLines: LineSource {
 public final class TerminalPrompt: TesterPrompt {
   private let input: any LineSource
   private let write: @Sendable (String) -> Void
-  private let pending = Mutex<(stdout: [UInt8], stderr: [UInt8])>(([], []))
+  private let pending = Locked<(stdout: [UInt8], stderr: [UInt8])>(([], []))
 
   /// - Parameters:
   ///   - input: Where answers are read from.

@@ -1,4 +1,4 @@
-import Synchronization
+import BridgeCore
 
 /// A value produced once by some thread and awaited by one task.
 final class OneShot<Value: Sendable>: Sendable {
@@ -7,7 +7,7 @@ final class OneShot<Value: Sendable>: Sendable {
     var waiter: CheckedContinuation<Value, Never>?
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
 
   /// Stores the value and wakes the waiter; later calls are ignored.
   func fulfil(_ value: Value) {

@@ -1,5 +1,5 @@
+import BridgeCore
 import Foundation
-import Synchronization
 
 /// Reads a child's stdout and stderr pipes on a dedicated thread and hands each
 /// chunk to the ``OutputHandler`` as soon as it is read.
@@ -11,7 +11,7 @@ final class OutputPump: Sendable {
   private let stderrHandle: FileHandle
   private let handler: any OutputHandler
   /// When set, reading stops at this instant even if a pipe is still open.
-  private let deadline = Mutex<ContinuousClock.Instant?>(nil)
+  private let deadline = Locked<ContinuousClock.Instant?>(nil)
   /// Fulfilled after the last chunk was delivered and the pipes were closed.
   let finished = OneShot<Void>()
 

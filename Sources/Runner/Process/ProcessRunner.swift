@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 import Synchronization
 
@@ -12,7 +13,7 @@ import Synchronization
 /// so grandchildren do not outlive the run.
 public final class ProcessRunner: Sendable {
   private let baseEnvironment: [String: String]
-  private let active = Mutex<[UInt64: RunningChild]>([:])
+  private let active = Locked<[UInt64: RunningChild]>([:])
   private let nextID = Atomic<UInt64>(0)
 
   /// A runner whose children see this process's environment plus each command's overrides.
@@ -216,7 +217,7 @@ final class RunningChild: Sendable {
     var escalating = false
   }
 
-  private let state = Mutex(State())
+  private let state = Locked(State())
   private let gracePeriod: Duration
   private let escalation = OneShot<Void>()
 

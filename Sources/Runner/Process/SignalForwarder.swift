@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 import Synchronization
 
@@ -21,7 +22,7 @@ public final class SignalForwarder: Sendable {
   public let signals: [Int32]
   private let runner: ProcessRunner
   private let onSignal: (@Sendable (Int32) -> Void)?
-  private let registration = Mutex<UInt64?>(nil)
+  private let registration = Locked<UInt64?>(nil)
 
   /// - Parameters:
   ///   - runner: Whose running children receive the signals.
@@ -97,7 +98,7 @@ enum SignalDispositions {
     var nextID: UInt64 = 0
   }
 
-  private static let table = Mutex(Table())
+  private static let table = Locked(Table())
 
   /// The pipe's write end, read by the signal handler (an atomic load is async-signal-safe).
   /// Set once, before any handler is installed.
