@@ -51,6 +51,7 @@ public struct DryRunTransport: HTTPTransport {
         case .object(let members): return "\(key){\(members.count)}"
         case .null: return "\(key)=null"
         case .bool(let flag): return "\(key)=\(flag)"
+        case .integer(let number): return "\(key)=\(number)"
         case .number(let number):
           let shown = number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
           return "\(key)=\(shown)"

@@ -1,3 +1,4 @@
+import BridgeCore
 import Foundation
 
 /// Removes credentials from URLs, headers and free text before they reach errors, logs or the

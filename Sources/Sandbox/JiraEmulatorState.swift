@@ -1,3 +1,4 @@
+import BridgeCore
 /// Everything the Jira emulator holds and has seen, as served by `GET /_sandbox/jira/state`.
 ///
 /// Credentials never appear here: the request log records only which kind of authentication a

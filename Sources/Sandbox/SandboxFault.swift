@@ -1,3 +1,4 @@
+import BridgeCore
 import HTTPServer
 
 /// A scripted failure: matching requests are answered with a status, delayed, have

@@ -1,3 +1,4 @@
+import BridgeCore
 /// Everything the Testomat.io emulator has seen, as served by `GET /_sandbox/state`.
 ///
 /// API keys never appear here: `api_key` members are removed from stored bodies,

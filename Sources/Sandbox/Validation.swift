@@ -1,3 +1,4 @@
+import BridgeCore
 /// A request field that failed validation; answered as 422 with `message` naming the field.
 struct ValidationFailure: Error, Sendable, Hashable {
   var field: String

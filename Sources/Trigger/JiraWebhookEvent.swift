@@ -1,3 +1,4 @@
+import BridgeCore
 import BridgeHTTP
 import Foundation
 
@@ -216,7 +217,7 @@ public struct JiraWebhookEvent: Sendable, Hashable {
     switch value {
     case .null: "null"
     case .bool: "a boolean"
-    case .number: "a number"
+    case .number, .integer: "a number"
     case .string: "a string"
     case .array: "an array"
     case .object: "an object"

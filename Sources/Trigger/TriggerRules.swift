@@ -1,3 +1,4 @@
+import BridgeCore
 import BridgeHTTP
 import Foundation
 

@@ -1,3 +1,4 @@
+import BridgeCore
 import BridgeTestSupport
 import Foundation
 import HTTPServer

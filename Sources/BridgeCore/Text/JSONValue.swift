@@ -1,7 +1,8 @@
 import Foundation
 
-/// Any JSON value, kept as received so the sandbox can validate field types strictly
-/// and show results exactly as a client sent them.
+/// Any JSON value, kept as received: the sandbox validates field types strictly with it
+/// and shows results exactly as a client sent them; dry runs summarise bodies and the
+/// redactor scans them for secrets; `serve` reads webhook bodies and rules with it.
 public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
   case null
   case bool(Bool)
