@@ -6,7 +6,8 @@
 // read must summarise, and encode as Testomat.io results (a batch that cannot be
 // encoded can be neither sent nor spooled). When a report reads without error,
 // the merged JUnit document written from its testcases must read back without
-// error and give the same totals (the writer's promise).
+// error and give the same totals (the writer's promise). The summary's counting
+// path must give the totals that grouping every testcase gives.
 import BridgeCore
 import Foundation
 import JUnit
@@ -26,6 +27,13 @@ private func read(_ bytes: UnsafeBufferPointer<UInt8>, options: JUnitOptions) ->
   let counted = JUnitParser.parse(bytes: bytes, path: "fuzz.xml", options: options) { _ in }
   guard counted.testcaseCount == report.testcases.count - synthetic, counted.error == report.error else {
     fatalError("streaming and collecting reads disagree: \(counted.testcaseCount) vs \(report.testcases.count - synthetic)")
+  }
+  var streaming = StreamingTotals()
+  let tallied = JUnitParser.count(bytes: bytes, path: "fuzz.xml", options: options) { streaming.count($0, result: $1) }
+  var countedTotals = streaming.totals
+  countedTotals.duration = 0
+  guard tallied.error == report.error, countedTotals == totals(report.testcases) else {
+    fatalError("counting and grouping disagree: \(countedTotals) vs \(totals(report.testcases))")
   }
   return report
 }

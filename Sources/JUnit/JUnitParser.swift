@@ -92,7 +92,22 @@ public enum JUnitParser {
     bytes: some Collection<UInt8>, path: String, options: JUnitOptions = JUnitOptions(),
     onTestCase: @escaping (TestCaseResult) -> Void
   ) -> FileParseResult {
-    let session = SAXSession(path: path, options: options, delivery: .results(onTestCase))
+    readBytes(bytes, path: path, options: options, delivery: .results(onTestCase))
+  }
+
+  /// Counts a report held in memory, as ``countFile(at:options:onTally:)`` does a file.
+  @discardableResult
+  public static func count(
+    bytes: some Collection<UInt8>, path: String, options: JUnitOptions = JUnitOptions(),
+    onTally: @escaping TallyHandler
+  ) -> FileParseResult {
+    readBytes(bytes, path: path, options: options, delivery: .tallies(onTally))
+  }
+
+  private static func readBytes(
+    _ bytes: some Collection<UInt8>, path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery
+  ) -> FileParseResult {
+    let session = SAXSession(path: path, options: options, delivery: delivery)
     let data = Array(bytes)
     var offset = 0
     while offset < data.count {

@@ -27,6 +27,12 @@ import Testing
     let exact = Self.exact([path])
     let counted = Self.counted([path], reader: ReportSetReader())
     #expect(counted == exact, "\(path): \(counted.totals) vs \(exact.totals)")
+    // The same report counted from memory.
+    var fromBytes = StreamingTotals()
+    let bytes = FileManager.default.contents(atPath: path).map { Array($0) } ?? []
+    let result = JUnitParser.count(bytes: bytes, path: path) { fromBytes.count($0, result: $1) }
+    #expect(result == counted.files.first)
+    #expect(Outcome(totals: fromBytes.totals, failing: fromBytes.failingTests.map(Self.shown), files: [result]) == exact)
   }
 
   @Test func manyFilesCountTheSameWhetherStreamedOrBatched() {
