@@ -137,22 +137,10 @@ public struct Spool: Sendable {
       throw .spool(path: url.path, reason: "could not encode: \(error)")
     }
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw .spool(path: temporary.path, reason: String(cString: strerror(errno))) }
-    var failure = data.withUnsafeBytes { raw in
-      FileDescriptorIO.writeAll(descriptor, raw).map { String(cString: strerror($0)) }
+    let failure = data.withUnsafeBytes {
+      FileDescriptorIO.writeAtomically($0, to: url.path, temporary: temporary.path, mode: 0o600)
     }
-    if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-    close(descriptor)
-    if let failure {
-      unlink(temporary.path)
-      throw .spool(path: url.path, reason: failure)
-    }
-    guard rename(temporary.path, url.path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      unlink(temporary.path)
-      throw .spool(path: url.path, reason: reason)
-    }
+    if let failure { throw .spool(path: url.path, reason: failure) }
   }
 
   private func read<Value: Decodable>(_ type: Value.Type, from url: URL) throws(TestomatioError) -> Value {

@@ -109,17 +109,9 @@ struct JiraSpoolFile: Sendable, Codable {
       throw CLIError("cannot write the Jira spool file '\(url.path)': \(error.localizedDescription)")
     }
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else {
-      throw CLIError("cannot write the Jira spool file '\(url.path)': \(String(cString: strerror(errno)))")
+    let failure = data.withUnsafeBytes {
+      FileDescriptorIO.writeAtomically($0, to: url.path, temporary: temporary.path, mode: 0o600)
     }
-    var failure = data.withUnsafeBytes { FileDescriptorIO.writeAll(descriptor, $0).map { String(cString: strerror($0)) } }
-    if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-    close(descriptor)
-    if failure == nil, rename(temporary.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
-    if let failure {
-      unlink(temporary.path)
-      throw CLIError("cannot write the Jira spool file '\(url.path)': \(failure)")
-    }
+    if let failure { throw CLIError("cannot write the Jira spool file '\(url.path)': \(failure)") }
   }
 }

@@ -79,18 +79,10 @@ enum ShardFolder {
     }
     let temporary = url.deletingLastPathComponent()
       .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else {
-      throw CLIError("cannot write the results file '\(path)': \(String(cString: strerror(errno)))")
+    let failure = data.withUnsafeBytes {
+      FileDescriptorIO.writeAtomically($0, to: url.path, temporary: temporary.path, mode: 0o644)
     }
-    var failure = data.withUnsafeBytes { FileDescriptorIO.writeAll(descriptor, $0).map { String(cString: strerror($0)) } }
-    if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-    close(descriptor)
-    if failure == nil, rename(temporary.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
-    if let failure {
-      unlink(temporary.path)
-      throw CLIError("cannot write the results file '\(path)': \(failure)")
-    }
+    if let failure { throw CLIError("cannot write the results file '\(path)': \(failure)") }
   }
 
   /// The marker that says who closed `runID` for this set of shard attempts.
