@@ -31,4 +31,14 @@ static inline void testbridge_silenceGenericErrors(void) {
   xmlSetGenericErrorFunc(NULL, testbridge_ignoreGenericError);
 }
 
+// Returns freed heap memory to the system, from every malloc arena (glibc).
+// Counting a report on two threads fills two tables in two arenas; the
+// second is emptied into the first, and its memory must not stay resident.
+#include <malloc.h>
+static inline void testbridge_releaseFreeMemory(void) { malloc_trim(0); }
+
+// Lets threads started from now on share the existing malloc arenas instead of
+// each getting its own, so memory one thread frees can serve another's growth.
+static inline void testbridge_shareMallocArenas(void) { mallopt(M_ARENA_MAX, 1); }
+
 #endif

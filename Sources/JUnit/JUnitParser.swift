@@ -56,34 +56,66 @@ public enum JUnitParser {
   }
 
   private static func readFile(_ path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery) -> FileParseResult {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-    guard descriptor >= 0 else {
-      return FileParseResult(path: path, testcaseCount: 0, error: .unreadable(path: path, reason: errnoText()))
+    let descriptor: Int32
+    switch openReport(path, options: options) {
+    case .failure(let refused): return refused.result
+    case .success(let opened): descriptor = opened.descriptor
     }
     defer { close(descriptor) }
-    var info = stat()
-    if fstat(descriptor, &info) == 0 {
-      if (info.st_mode & S_IFMT) == S_IFDIR {
-        return FileParseResult(path: path, testcaseCount: 0, error: .unreadable(path: path, reason: "is a directory"))
-      }
-      if let limit = options.limits.maxFileBytes, (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) > limit {
-        return FileParseResult(
-          path: path, testcaseCount: 0, error: .tooLarge(path: path, bytes: Int64(info.st_size), limit: limit))
-      }
-    }
     let session = SAXSession(path: path, options: options, delivery: delivery)
+    let readError = feed(descriptor, from: 0, to: session)
+    return session.finish(readError: readError)
+  }
+
+  /// A report opened for reading, or why it was not.
+  struct OpenedReport {
+    var descriptor: Int32
+    /// Size of a regular file; nil for pipes and devices.
+    var regularFileSize: Int64?
+  }
+
+  struct RefusedReport: Error {
+    var result: FileParseResult
+  }
+
+  static func openReport(_ path: String, options: JUnitOptions) -> Result<OpenedReport, RefusedReport> {
+    func refused(_ error: JUnitError) -> Result<OpenedReport, RefusedReport> {
+      .failure(RefusedReport(result: FileParseResult(path: path, testcaseCount: 0, error: error)))
+    }
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return refused(.unreadable(path: path, reason: errnoText())) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else { return .success(OpenedReport(descriptor: descriptor)) }
+    let isRegular = (info.st_mode & S_IFMT) == S_IFREG
+    if (info.st_mode & S_IFMT) == S_IFDIR {
+      close(descriptor)
+      return refused(.unreadable(path: path, reason: "is a directory"))
+    }
+    if let limit = options.limits.maxFileBytes, isRegular, Int64(info.st_size) > limit {
+      close(descriptor)
+      return refused(.tooLarge(path: path, bytes: Int64(info.st_size), limit: limit))
+    }
+    return .success(OpenedReport(descriptor: descriptor, regularFileSize: isRegular ? Int64(info.st_size) : nil))
+  }
+
+  /// Feeds the file from `offset` to its end, or until the session stops (or
+  /// `stop` says so before a chunk); returns the read error, if any.
+  static func feed(
+    _ descriptor: Int32, from offset: Int64, to session: SAXSession, stop: () -> Bool = { false }
+  ) -> String? {
+    if offset > 0, lseek(descriptor, off_t(offset), SEEK_SET) < 0 { return errnoText() }
     let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 16)
     defer { buffer.deallocate() }
-    while true {
+    while !stop() {
       let count = read(descriptor, buffer, chunkSize)
       if count < 0 {
         if errno == EINTR { continue }
-        return session.finish(readError: errnoText())
+        return errnoText()
       }
       if count == 0 { break }
       if !session.feed(UnsafeRawBufferPointer(start: buffer, count: count)) { break }
     }
-    return session.finish(readError: nil)
+    return nil
   }
 
   /// Reads a report held in memory (`path` only names it in errors).
@@ -158,13 +190,21 @@ func errnoText() -> String {
 /// One libxml2 push-parser context and the builder its callbacks feed.
 ///
 /// A class so the C callbacks can reach it through the context's user-data pointer.
-private final class SAXSession {
+final class SAXSession {
   let path: String
   let builder: ReportBuilder
   var context: xmlParserCtxtPtr?
   /// An error raised by our own callbacks (entities, not JUnit); wins over libxml2's.
   var stopError: JUnitError?
   var sawData = false
+  /// Set while reading the first half of a split report: where it may stop.
+  var splitWatch: SplitWatch?
+  /// Bytes handed to ``feed(_:)`` so far, the chunk being parsed included.
+  private var fedBytes: Int64 = 0
+  /// libxml2's positions of the open `<testsuites>`/`<testsuite>` start tags, kept while `splitWatch` is set.
+  private var openSuitePositions: [Int64] = []
+  /// The first half reached the split and the second half's guess held: the parser stopped there.
+  private(set) var stoppedAtSplit = false
 
   init(path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery) {
     _ = LibXML2Setup.initialized
@@ -186,6 +226,7 @@ private final class SAXSession {
   func feed(_ chunk: UnsafeRawBufferPointer) -> Bool {
     guard chunk.count > 0, let base = chunk.bindMemory(to: CChar.self).baseAddress else { return true }
     sawData = true
+    fedBytes += Int64(chunk.count)
     var offset = 0
     if context == nil {
       // The first bytes go to the constructor so libxml2 can detect the encoding (BOM, UTF-16).
@@ -221,6 +262,49 @@ private final class SAXSession {
       if input.pointee.cur == before { return true }
     }
     return true
+  }
+
+  /// Called at every start tag while `splitWatch` is set: follows the open
+  /// suites, and at the split's `<testcase` tag asks the second half whether its
+  /// guess of them holds. True when parsing stopped there (the tag is the second half's).
+  func reachesSplit(_ name: ElementName) -> Bool {
+    guard let watch = splitWatch, let context else { return false }
+    let isSuite = name == .testsuite || name == .testsuites
+    guard isSuite || fedBytes > watch.candidate.offset else { return false }
+    let position = Int64(xmlByteConsumed(context))
+    if position < watch.candidate.offset {
+      if isSuite { openSuitePositions.append(position) }
+      return false
+    }
+    splitWatch = nil
+    // Every open element must be a suite the guess names, at the same place.
+    guard position <= watch.candidate.tagEnd, name == .testcase, builder.depth == openSuitePositions.count,
+      watch.confirm(openSuitePositions)
+    else {
+      watch.reject()
+      return false
+    }
+    stoppedAtSplit = true
+    xmlStopParser(context)
+    return true
+  }
+
+  /// After the replayed start tags of a split's second half: makes libxml2
+  /// count lines and columns from the split tag's place in the file, so errors
+  /// (and the line numbers inside libxml2's messages) read as for the whole.
+  /// False when libxml2 has not taken in all the replayed bytes.
+  func continuesAt(line: Int, column: Int) -> Bool {
+    guard stopError == nil, let context, let input = context.pointee.input, input.pointee.cur == input.pointee.end,
+      let line = Int32(exactly: line), let column = Int32(exactly: column)
+    else { return false }
+    input.pointee.line = line
+    input.pointee.col = column
+    return true
+  }
+
+  /// Follows the end of a suite while `splitWatch` is set.
+  func suiteEnded(_ name: ElementName) {
+    if name == .testsuite || name == .testsuites { _ = openSuitePositions.popLast() }
   }
 
   func finish(readError: String?) -> FileParseResult {
@@ -294,8 +378,10 @@ private final class SAXSession {
       guard let user, let localName else { return }
       let list = AttributeList(base: attributes, count: Int(attributeCount))
       Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { session in
+        let name = ElementName(localName)
+        if session.splitWatch != nil, session.reachesSplit(name) { return }
         do throws(StartRefusal) {
-          try session.builder.start(ElementName(localName), rawName: localName, attributes: list)
+          try session.builder.start(name, rawName: localName, attributes: list)
         } catch {
           session.refuse(error)
         }
@@ -303,7 +389,11 @@ private final class SAXSession {
     }
     handler.endElementNs = { user, localName, _, _ in
       guard let user, let localName else { return }
-      Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { $0.builder.end(ElementName(localName)) }
+      Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { session in
+        let name = ElementName(localName)
+        if session.splitWatch != nil { session.suiteEnded(name) }
+        session.builder.end(name)
+      }
     }
     handler.characters = { user, bytes, length in
       guard let user, let bytes, length > 0 else { return }

@@ -43,7 +43,7 @@ final class ReportBuilder {
   private(set) var testcaseCount = 0
   private(set) var rootElement: String?
 
-  private var depth = 0
+  private(set) var depth = 0
   private var suites: [Suite] = []
   /// `suites.map(\.name)`, kept in step so testcases share one array.
   private var suitePath: [String] = []

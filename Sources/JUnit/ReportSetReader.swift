@@ -50,11 +50,37 @@ public struct ReportSetReader: Sendable {
     _ paths: [String], onTally: TallyHandler, onFile: (FileParseResult) -> Void = { _ in }
   ) {
     let options = options
-    forEachFile(
+    countEachFile(
       paths,
       stream: { path in
-        onFile(withoutActuallyEscaping(onTally) { JUnitParser.countFile(at: path, options: options, onTally: $0) })
+        withoutActuallyEscaping(onTally) { JUnitParser.countFile(at: path, options: options, onTally: $0) }
       },
+      onTally: onTally, onFile: onFile)
+  }
+
+  /// Counts `paths` into `totals`, as ``count(_:onTally:onFile:)`` does; a report
+  /// as large as `split` says is counted on two threads at once.
+  public func count(
+    _ paths: [String], into totals: inout StreamingTotals, split: SplitPolicy = .standard,
+    onFile: (FileParseResult) -> Void = { _ in }
+  ) {
+    let options = options
+    var counted = totals
+    totals = StreamingTotals(failureLimit: counted.failureLimit)
+    countEachFile(
+      paths,
+      stream: { path in JUnitParser.countFile(at: path, options: options, into: &counted, split: split) },
+      onTally: { counted.count($0, result: $1) }, onFile: onFile)
+    totals = counted
+  }
+
+  private func countEachFile(
+    _ paths: [String], stream: (String) -> FileParseResult, onTally: TallyHandler, onFile: (FileParseResult) -> Void
+  ) {
+    let options = options
+    forEachFile(
+      paths,
+      stream: { onFile(stream($0)) },
       parse: { path in CountedReport(path: path, options: options) },
       deliver: { (report: CountedReport) in
         for (index, tally) in report.tallies.enumerated() {

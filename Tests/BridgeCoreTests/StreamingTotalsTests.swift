@@ -74,6 +74,53 @@ import Testing
     #expect(returning.failingTests.count == min(20, exact.failed + exact.errors))
   }
 
+  /// A stream counted in two parts (as the two halves of a split report are)
+  /// and joined gives the totals of counting it whole, wherever it is cut.
+  @Test(arguments: [0, 1, 999, 2_500, 4_999, 5_000])
+  func twoPartsAbsorbedCountAsOne(_ cut: Int) {
+    var generator = SplitMix(seed: 42)
+    var testcases: [TestCaseResult] = []
+    for index in 0..<5_000 {
+      // Mostly adjacent retries, so many tests have attempts on both sides of a cut.
+      let test = index / 3 + Int(generator.next() % 2)
+      let statuses: [ResultElement.Kind?] = [nil, nil, .failure, .error, .skipped, .rerunFailure]
+      let kind = statuses[Int(generator.next() % UInt64(statuses.count))]
+      testcases.append(
+        TestCaseResult(
+          suitePath: ["s"], name: "test \(test)", duration: 0.25, results: kind.map { [ResultElement(kind: $0)] } ?? []))
+    }
+    var whole = StreamingTotals(failureLimit: 10_000)
+    var first = StreamingTotals(failureLimit: 10_000)
+    var second = StreamingTotals(failureLimit: 10_000)
+    for (index, testcase) in testcases.enumerated() {
+      whole.add(testcase)
+      if index < cut { first.add(testcase) } else { second.add(testcase) }
+    }
+    let kept = first
+    first.absorb(&second)
+    #expect(first.totals == whole.totals)
+    #expect(Set(first.failingTests) == Set(whole.failingTests), "with room for all, the same failing tests")
+    #expect(second.totals.tests == 0, "the absorbed part is left empty")
+    #expect(kept.totals.testcases == cut, "a copy taken before is not changed")
+  }
+
+  @Test func absorbingKeepsTheFailureLimitAndTheLatestAttempts() {
+    var first = StreamingTotals(failureLimit: 2)
+    var second = StreamingTotals(failureLimit: 2)
+    first.add(TestCaseResult(name: "fixed later", results: [ResultElement(kind: .failure)]))
+    first.add(TestCaseResult(name: "fails twice", results: [ResultElement(kind: .failure, message: "first")]))
+    second.add(TestCaseResult(name: "fixed later"))
+    second.add(TestCaseResult(name: "fails twice", results: [ResultElement(kind: .error, message: "second")]))
+    second.add(TestCaseResult(name: "new", results: [ResultElement(kind: .failure)]))
+    second.add(TestCaseResult(name: "newer", results: [ResultElement(kind: .failure)]))
+    first.absorb(&second)
+    #expect(first.totals.flaky == 1)
+    #expect(first.totals.errors == 1)
+    #expect(first.totals.failed == 2)
+    #expect(first.failingTests.map(\.name) == ["fails twice", "new"])
+    #expect(first.failingTests.first?.results.first?.message == "second", "the last attempt is shown")
+  }
+
   @Test func aCopyCountsOnItsOwn() {
     var original = StreamingTotals()
     original.add(TestCaseResult(name: "a"))

@@ -43,7 +43,7 @@ struct ReportLoader {
       loaded.failing = Array(tests.filter { $0.outcome.isFailing }.map(\.final).prefix(failureLimit))
     } else {
       var streaming = StreamingTotals(failureLimit: failureLimit)
-      reader.count(found.files, onTally: { streaming.count($0, result: $1) }, onFile: { loaded.files.append($0) })
+      reader.count(found.files, into: &streaming, onFile: { loaded.files.append($0) })
       loaded.totals = streaming.totals
       loaded.failing = streaming.failingTests
     }

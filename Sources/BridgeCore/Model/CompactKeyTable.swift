@@ -122,6 +122,42 @@ final class CompactKeyTable: @unchecked Sendable {
     }
   }
 
+  /// The stored state of a key, if the table has it.
+  func state(of hash: UInt64) -> UInt8? {
+    applyPending()
+    let (index, fingerprint) = Self.split(hash)
+    let words = partitions[index].words
+    guard case .found(let slot) = Self.find(fingerprint, in: UnsafeBufferPointer(words)) else { return nil }
+    return UInt8(words[3 * slot + 2] & 0xF)
+  }
+
+  /// Merges every key of `later` (keys counted after this table's) into this
+  /// table, emptying `later` a partition at a time so the two never hold all
+  /// their keys twice over. `releasingMemory` is called every few hundred
+  /// partitions: when `later` was filled on another thread its memory sits in
+  /// another malloc arena, which this table's growth cannot reuse.
+  func absorb(_ later: CompactKeyTable, releasingMemory: () -> Void = {}) {
+    applyPending()
+    later.applyPending()
+    for index in 0..<Self.partitionCount {
+      let source = UnsafeBufferPointer(later.partitions[index].words)
+      let hashPrefix = UInt64(index) << UInt64(64 - Self.partitionBits)
+      // Room for both at once: one resize instead of several as the keys arrive.
+      let needed = partitions[index].used + later.partitions[index].used
+      if Double(needed) > Double(partitions[index].capacity) * Self.maxLoad {
+        resize(index, capacity: Int(Double(needed) / Self.maxLoad) + 1)
+      }
+      for slot in 0..<source.count / 3 where !Self.isEmpty(source, slot) {
+        // The fingerprint is bits 8..<52 of the hash; a rebuilt hash splits back to the same pair.
+        _ = apply(hashPrefix | Self.fingerprint(source, slot) << 8, UInt8(source[3 * slot + 2] & 0xF))
+      }
+      later.partitions[index].words.deallocate()
+      later.partitions[index] = Partition(capacity: Self.initialCapacity)
+      if index % 64 == 63 { releasingMemory() }
+    }
+    later.count = 0
+  }
+
   /// Calls `body` with the state of every key.
   func forEachState(_ body: (UInt8) -> Void) {
     applyPending()
@@ -208,9 +244,14 @@ final class CompactKeyTable: @unchecked Sendable {
   }
 
   private func grow(_ index: Int) {
+    let oldCapacity = partitions[index].capacity
+    resize(index, capacity: oldCapacity + oldCapacity / 4 + 1)
+  }
+
+  private func resize(_ index: Int, capacity: Int) {
     let old = UnsafeBufferPointer(partitions[index].words)
     let oldCapacity = old.count / 3
-    var grown = Partition(capacity: oldCapacity + oldCapacity / 4 + 1)
+    var grown = Partition(capacity: capacity)
     for slot in 0..<oldCapacity where !Self.isEmpty(old, slot) {
       let fingerprint = Self.fingerprint(old, slot)
       guard case .insertAt(let target) = Self.find(fingerprint, in: UnsafeBufferPointer(grown.words)) else { continue }

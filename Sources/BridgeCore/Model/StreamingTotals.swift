@@ -68,6 +68,33 @@ public struct StreamingTotals: Sendable {
     }
   }
 
+  /// Adds the totals of testcases that came after this one's in the same
+  /// stream (the second half of a report counted on another thread), as if
+  /// they had been counted here. `later` is left empty.
+  ///
+  /// The failing tests kept are this one's that still fail at the end (with
+  /// `later`'s attempt when it has one), then `later`'s, up to the limit.
+  /// `releasingMemory` returns freed memory to the system as `later` empties
+  /// (see ``CompactKeyTable/absorb(_:releasingMemory:)``).
+  public mutating func absorb(_ later: inout StreamingTotals, releasingMemory: () -> Void = {}) {
+    if !isKnownUniquelyReferenced(&table) { table = table.copy() }
+    if !isKnownUniquelyReferenced(&later.table) { later.table = later.table.copy() }
+    table.absorb(later.table, releasingMemory: releasingMemory)
+    testcases += later.testcases
+    duration += later.duration
+    var kept: [(hash: UInt64, testcase: TestCaseResult)] = []
+    for failure in failures {
+      guard let state = table.state(of: failure.hash), Self.outcome(state).isFailing else { continue }
+      let latest = later.failures.first { $0.hash == failure.hash }?.testcase ?? failure.testcase
+      kept.append((failure.hash, latest))
+    }
+    for failure in later.failures where kept.count < failureLimit && !kept.contains(where: { $0.hash == failure.hash }) {
+      kept.append(failure)
+    }
+    failures = kept
+    later = StreamingTotals(failureLimit: later.failureLimit)
+  }
+
   private static func state(_ tally: TestCaseTally) -> UInt8 {
     code(tally.status) | (tally.hadReruns ? hadReruns : 0)
   }

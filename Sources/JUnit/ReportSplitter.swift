@@ -1,0 +1,300 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a large report can be cut so its two halves are counted at once.
+///
+/// Everything here is a guess made from raw bytes, cheaply: the second half's
+/// parser starts at a `<testcase` tag with the start tags of the suites that
+/// seem open there replayed in front of it. The first half's parser proves or
+/// refutes the guess when it reaches the same tag (``SplitWatch``); a wrong
+/// guess only costs the time, never a result.
+struct SplitCandidate: Sendable, Equatable {
+  /// Offset of the `<` of the `<testcase` tag the second half starts with.
+  var offset: Int64
+  /// Offset of the last byte that can still belong to that start tag: libxml2
+  /// reports a start tag's position anywhere up to its closing `>`.
+  var tagEnd: Int64
+  /// The BOM and XML declaration, replayed first so the second half is read the same way.
+  var declaration: [UInt8]
+  /// Where the scan for open suites starts (just after the declaration).
+  var bodyStart: Int64
+}
+
+/// What the byte scan guesses of the document at the split.
+struct SplitContext: Sendable, Equatable {
+  /// The suites open there, outermost first.
+  var openSuites: [OpenSuiteTag]
+  /// The 1-based line and column of the split tag in the file, so the second
+  /// half's parser reports positions (and libxml2 its messages) as the whole would.
+  var line: Int
+  var column: Int
+}
+
+/// A start tag of a suite that is open at the split, as found in the file.
+struct OpenSuiteTag: Sendable, Equatable {
+  /// Offsets of its `<` and of its closing `>`.
+  var start: Int64
+  var end: Int64
+  var bytes: [UInt8]
+}
+
+enum ReportSplitter {
+  static let windowSize = 256 << 10
+  /// How far past the target a `<testcase` tag is looked for before giving up.
+  static let searchLimit = 4 << 20
+
+  /// Finds the first `<testcase` tag at or after `target`, when the report is
+  /// one a split can be tried on: UTF-8 (or ASCII) without a document type.
+  static func candidate(descriptor: Int32, size: Int64, target: Int64) -> SplitCandidate? {
+    guard let (declaration, bodyStart) = prologue(descriptor: descriptor), target > Int64(bodyStart), target < size
+    else { return nil }
+    var position = target
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: windowSize, alignment: 16)
+    defer { buffer.deallocate() }
+    while position < min(size, target + Int64(searchLimit)) {
+      let count = pread(descriptor, buffer.baseAddress, windowSize, off_t(position))
+      guard count > 0 else { return nil }
+      let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+      if let found = firstTestCaseTag(in: bytes) {
+        guard let end = tagEnd(in: bytes, from: found) else {
+          // Cut by the window: read again from the tag, unless it fills a window.
+          guard found > 0 else { return nil }
+          position += Int64(found)
+          continue
+        }
+        return SplitCandidate(
+          offset: position + Int64(found), tagEnd: position + Int64(end), declaration: declaration,
+          bodyStart: Int64(bodyStart))
+      }
+      // Keep enough bytes that a tag cut by the window is seen whole next time.
+      guard count > 64 else { return nil }
+      position += Int64(count - 64)
+    }
+    return nil
+  }
+
+  /// The BOM and XML declaration, and where the body starts; nil for reports
+  /// a byte scan cannot read reliably (UTF-16 and other encodings, a DOCTYPE).
+  static func prologue(descriptor: Int32) -> (declaration: [UInt8], bodyStart: Int)? {
+    var head = [UInt8](repeating: 0, count: 4096)
+    let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+    guard count > 0 else { return nil }
+    head.removeSubrange(count...)
+    return prologue(head)
+  }
+
+  static func prologue(_ head: [UInt8]) -> (declaration: [UInt8], bodyStart: Int)? {
+    var index = 0
+    if head.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+    guard index < head.count, head[index] == UInt8(ascii: "<"), index + 1 < head.count, head[index + 1] != 0 else {
+      return nil  // UTF-16, UCS-4, EBCDIC or not markup at all
+    }
+    if head[index...].starts(with: Array("<?xml".utf8)) {
+      guard let close = find(Array("?>".utf8), in: head, from: index) else { return nil }
+      let declaration = String(decoding: head[index..<close], as: UTF8.self).lowercased()
+      if let range = declaration.range(of: "encoding") {
+        let rest = declaration[range.upperBound...].drop { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "'" }
+        let name = rest.prefix { $0 != "\"" && $0 != "'" && $0 != " " && $0 != "?" }
+        guard ["utf-8", "utf8", "us-ascii", "ascii"].contains(String(name)) else { return nil }
+      }
+      index = close + 2
+    }
+    // A document type before the root means entity declarations may follow: never split those.
+    var probe = index
+    while let open = head[probe...].firstIndex(of: UInt8(ascii: "<")) {
+      if head[open...].starts(with: Array("<!DOCTYPE".utf8)) { return nil }
+      if head[open...].starts(with: Array("<!--".utf8)) || head[open...].starts(with: Array("<?".utf8)) {
+        probe = open + 2
+        continue
+      }
+      break
+    }
+    return (Array(head[..<index]), index)
+  }
+
+  /// The start tags of the `<testsuites>`/`<testsuite>` elements open at
+  /// `offset`, outermost first, read from `bodyStart` on. Comments, CDATA
+  /// sections and processing instructions are skipped; nil when the bytes
+  /// cannot be read this way (a DOCTYPE, an unbalanced end tag, a huge tag).
+  static func context(descriptor: Int32, at candidate: SplitCandidate) -> SplitContext? {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: windowSize, alignment: 16)
+    defer { buffer.deallocate() }
+    var scanner = SuiteScanner()
+    var lines = candidate.declaration.withUnsafeBytes { LineTally(counting: $0, at: 0) }
+    let offset = candidate.offset
+    var position = candidate.bodyStart
+    while position < offset {
+      let wanted = Int(min(Int64(windowSize), offset - position))
+      let count = pread(descriptor, buffer.baseAddress, wanted, off_t(position))
+      guard count > 0 else { return nil }
+      let window = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+      guard let used = scanner.scan(window, at: position, isLast: position + Int64(count) == offset), used > 0 else {
+        return nil
+      }
+      lines.add(UnsafeRawBufferPointer(rebasing: window[0..<used]), at: position)
+      position += Int64(used)
+    }
+    guard !scanner.isInMarkupSkipped, !scanner.stack.isEmpty else { return nil }
+    return SplitContext(
+      openSuites: scanner.stack, line: lines.newlines + 1, column: Int(offset - lines.lastNewline))
+  }
+
+  /// Offset of the first `<testcase` start tag in `bytes`.
+  static func firstTestCaseTag(in bytes: UnsafeRawBufferPointer) -> Int? {
+    let needle = Array("<testcase".utf8)
+    var from = 0
+    while let found = find(needle, in: bytes, from: from) {
+      let next = found + needle.count
+      guard next < bytes.count else { return nil }
+      if isTagNameEnd(bytes[next]) { return found }
+      from = found + 1
+    }
+    return nil
+  }
+
+  /// Offset of the `>` closing the start tag that begins at `start` (quotes respected).
+  static func tagEnd(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+    var quote: UInt8 = 0
+    var index = start + 1
+    while index < bytes.count {
+      let byte = bytes[index]
+      if quote != 0 {
+        if byte == quote { quote = 0 }
+      } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+        quote = byte
+      } else if byte == UInt8(ascii: ">") {
+        return index
+      } else if byte == UInt8(ascii: "<") {
+        return nil  // never inside a tag: this was not one
+      }
+      index += 1
+    }
+    return nil
+  }
+
+  static func isTagNameEnd(_ byte: UInt8) -> Bool {
+    byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == UInt8(ascii: ">")
+      || byte == UInt8(ascii: "/")
+  }
+
+  static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+    guard from < bytes.count, let base = bytes.baseAddress else { return nil }
+    // memchr for the first byte, then a compare (Glibc's module has no memmem).
+    return needle.withUnsafeBytes { pattern -> Int? in
+      guard let first = pattern.first, let patternBase = pattern.baseAddress else { return from }
+      var index = from
+      while bytes.count - index >= pattern.count,
+        let found = memchr(base + index, Int32(first), bytes.count - index - pattern.count + 1)
+      {
+        let at = base.distance(to: UnsafeRawPointer(found))
+        if memcmp(found, patternBase, pattern.count) == 0 { return at }
+        index = at + 1
+      }
+      return nil
+    }
+  }
+
+  static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int) -> Int? {
+    bytes.withUnsafeBytes { find(needle, in: $0, from: from) }
+  }
+}
+
+/// Newlines counted through a file, window by window.
+struct LineTally {
+  private(set) var newlines = 0
+  /// Offset of the last newline seen, -1 before the first.
+  private(set) var lastNewline: Int64 = -1
+
+  init(counting bytes: UnsafeRawBufferPointer, at base: Int64) {
+    add(bytes, at: base)
+  }
+
+  mutating func add(_ bytes: UnsafeRawBufferPointer, at base: Int64) {
+    guard let start = bytes.baseAddress else { return }
+    var index = 0
+    while index < bytes.count, let found = memchr(start + index, 0x0A, bytes.count - index) {
+      let at = start.distance(to: UnsafeRawPointer(found))
+      newlines += 1
+      lastNewline = base + Int64(at)
+      index = at + 1
+    }
+  }
+}
+
+/// Follows suite start and end tags through a report's bytes, window by window.
+struct SuiteScanner {
+  private(set) var stack: [OpenSuiteTag] = []
+  /// The end of a comment, CDATA section or processing instruction being skipped.
+  private var skipping: [UInt8]?
+  /// Inside a comment, CDATA section or processing instruction (not at a tag).
+  var isInMarkupSkipped: Bool { skipping != nil }
+
+  private static let suite = Array("testsuite".utf8)
+
+  /// Scans a window that starts at file offset `base`; returns how many bytes
+  /// were used (the rest start a construct the next window must hold whole),
+  /// or nil when the report cannot be followed this way.
+  mutating func scan(_ window: UnsafeRawBufferPointer, at base: Int64, isLast: Bool) -> Int? {
+    guard let start = window.baseAddress else { return 0 }
+    var index = 0
+    while index < window.count {
+      if let terminator = skipping {
+        if let found = ReportSplitter.find(terminator, in: window, from: index) {
+          index = found + terminator.count
+          skipping = nil
+          continue
+        }
+        // Keep the bytes that could start the terminator.
+        return isLast ? window.count : max(index, window.count - (terminator.count - 1))
+      }
+      guard let found = memchr(start + index, Int32(UInt8(ascii: "<")), window.count - index) else {
+        return window.count
+      }
+      let open = start.distance(to: UnsafeRawPointer(found))
+      // Enough bytes to tell what starts here ("<![CDATA[", "</testsuites>").
+      if window.count - open < 16, !isLast { return open }
+      let rest = UnsafeRawBufferPointer(rebasing: window[open...])
+      if rest.starts(with: "<!--".utf8) {
+        skipping = Array("-->".utf8)
+        index = open + 4
+      } else if rest.starts(with: "<![CDATA[".utf8) {
+        skipping = Array("]]>".utf8)
+        index = open + 9
+      } else if rest.starts(with: "<?".utf8) {
+        skipping = Array("?>".utf8)
+        index = open + 2
+      } else if rest.starts(with: "<!".utf8) {
+        return nil  // a DOCTYPE or other declaration: not a report this scan can follow
+      } else if Self.suiteNameEnd(rest, from: 1) != nil {
+        guard let close = ReportSplitter.tagEnd(in: window, from: open) else {
+          // A tag cut by the window is read again whole; one larger than a window is given up on.
+          return open > 0 && !isLast ? open : nil
+        }
+        if window[close - 1] != UInt8(ascii: "/") {
+          stack.append(
+            OpenSuiteTag(start: base + Int64(open), end: base + Int64(close), bytes: Array(window[open...close])))
+        }
+        index = close + 1
+      } else if rest.count > 1, rest[1] == UInt8(ascii: "/"), Self.suiteNameEnd(rest, from: 2) != nil {
+        guard stack.popLast() != nil else { return nil }
+        index = open + 2
+      } else {
+        index = open + 1
+      }
+    }
+    return window.count
+  }
+
+  /// Where `testsuite` or `testsuites` ends when it is the whole tag name at `from`.
+  private static func suiteNameEnd(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+    var index = from
+    for byte in suite {
+      guard index < bytes.count, bytes[index] == byte else { return nil }
+      index += 1
+    }
+    if index < bytes.count, bytes[index] == UInt8(ascii: "s") { index += 1 }
+    guard index < bytes.count, ReportSplitter.isTagNameEnd(bytes[index]) else { return nil }
+    return index
+  }
+}

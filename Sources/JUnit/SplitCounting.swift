@@ -1,0 +1,200 @@
+import BridgeCore
+internal import CLibXML2
+import Dispatch
+import Foundation
+
+/// When a single large report is counted on two threads.
+///
+/// The second thread starts at a `<testcase>` tag near ``fraction`` of the
+/// file, with the suites it guesses are open there; the first thread reads up
+/// to that tag and stops only when libxml2's own view of the open suites there
+/// matches the guess. Otherwise (a guess fooled by odd markup, a malformed
+/// first half) the first thread simply reads on, as it would without a split.
+public struct SplitPolicy: Sendable, Hashable {
+  /// Reports smaller than this are read on one thread.
+  public var minimumBytes: Int64
+  /// Where the cut is aimed, as a fraction of the file. A little past half:
+  /// the second thread first scans the bytes before the cut for open suites.
+  public var fraction: Double
+
+  public init(minimumBytes: Int64, fraction: Double = 0.52) {
+    self.minimumBytes = max(1, minimumBytes)
+    self.fraction = min(max(fraction, 0.05), 0.95)
+  }
+
+  /// 64 MiB and up: below that, the second thread's start-up costs more than it saves.
+  public static let standard = SplitPolicy(minimumBytes: 64 << 20)
+  public static let never = SplitPolicy(minimumBytes: .max)
+}
+
+extension JUnitParser {
+  /// Counts the report at `path` into `totals`, both halves at once when it is
+  /// at least `split.minimumBytes` long. The totals (and the error, if the
+  /// report is malformed) are those of counting it front to back.
+  @discardableResult
+  public static func countFile(
+    at path: String, options: JUnitOptions = JUnitOptions(), into totals: inout StreamingTotals,
+    split: SplitPolicy = .standard
+  ) -> FileParseResult {
+    countFileSplitting(at: path, options: options, into: &totals, split: split).result
+  }
+
+  /// What became of a split (for tests and benchmarks).
+  enum SplitOutcome: Equatable {
+    /// Too small, not a plain UTF-8 report, or no testcase near the target.
+    case notTried
+    /// The second half's guess of the open suites held; both halves counted.
+    case held
+    /// The guess did not hold, or the first half broke off first: read on one thread.
+    case refuted
+  }
+
+  static func countFileSplitting(
+    at path: String, options: JUnitOptions, into totals: inout StreamingTotals, split: SplitPolicy
+  ) -> (result: FileParseResult, split: SplitOutcome) {
+    var secondHalf: SecondHalfCount?
+    let result = withoutActuallyEscaping({ (tally: TestCaseTally, full: () -> TestCaseResult) in
+      totals.count(tally, result: full)
+    }) { handler -> FileParseResult in
+      let descriptor: Int32
+      let size: Int64?
+      switch openReport(path, options: options) {
+      case .failure(let refused): return refused.result
+      case .success(let opened): (descriptor, size) = (opened.descriptor, opened.regularFileSize)
+      }
+      defer { close(descriptor) }
+      let session = SAXSession(path: path, options: options, delivery: .tallies(handler))
+      if let size, size >= split.minimumBytes,
+        let candidate = ReportSplitter.candidate(
+          descriptor: descriptor, size: size, target: Int64(Double(size) * split.fraction))
+      {
+        let started = SecondHalfCount(path: path, options: options, candidate: candidate, failureLimit: totals.failureLimit)
+        started.start()
+        secondHalf = started
+        session.splitWatch = SplitWatch(candidate: candidate, confirm: started.confirm, reject: started.cancel)
+      }
+      let readError = feed(descriptor, from: 0, to: session)
+      guard session.stoppedAtSplit, let secondHalf else {
+        secondHalf?.cancel()
+        return session.finish(readError: readError)
+      }
+      return secondHalf.finish(firstHalfTestcases: session.builder.testcaseCount)
+    }
+    guard let secondHalf else { return (result, .notTried) }
+    guard secondHalf.wasUsed else { return (result, .refuted) }
+    totals.absorb(&secondHalf.totals, releasingMemory: testbridge_releaseFreeMemory)
+    return (result, .held)
+  }
+}
+
+/// The first half's side of a split: where the second half starts, and how to
+/// ask whether its guess of the open suites holds.
+struct SplitWatch {
+  var candidate: SplitCandidate
+  /// Given libxml2's positions of the open suites' start tags at the split tag.
+  var confirm: ([Int64]) -> Bool
+  /// The split does not hold: the second half's work is thrown away.
+  var reject: () -> Void
+}
+
+/// The second half of a split report, counted on a thread of its own from the
+/// split tag to the end, after the replayed start tags of the suites it guesses
+/// are open there.
+final class SecondHalfCount: @unchecked Sendable {
+  // `guess` is written before `guessed` is signalled and `totals`/`result`
+  // before `done` is; the first half reads them only after waiting on those.
+  let path: String
+  let options: JUnitOptions
+  let candidate: SplitCandidate
+  private let guessed = DispatchSemaphore(value: 0)
+  private let done = DispatchSemaphore(value: 0)
+  private var guess: SplitContext?
+  private var isGuessKnown = false
+  private let cancelled = Locked(false)
+  var totals: StreamingTotals
+  private var result: FileParseResult?
+  private var readError: String?
+  private var isFinished = false
+  /// Its totals belong in the report's (the split held and was not rejected).
+  private(set) var wasUsed = false
+
+  init(path: String, options: JUnitOptions, candidate: SplitCandidate, failureLimit: Int) {
+    self.path = path
+    self.options = options
+    self.candidate = candidate
+    self.totals = StreamingTotals(failureLimit: failureLimit)
+  }
+
+  func start() {
+    // The second half's table is emptied into the first's at the end; in one
+    // malloc arena the memory it frees there serves the first table's growth.
+    testbridge_shareMallocArenas()
+    let thread = Thread { [self] in
+      run()
+      done.signal()
+    }
+    thread.name = "testbridge-second-half"
+    thread.start()
+  }
+
+  private var isCancelled: Bool { cancelled.withLock { $0 } }
+
+  private func run() {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      guessed.signal()
+      return
+    }
+    defer { close(descriptor) }
+    guess = ReportSplitter.context(descriptor: descriptor, at: candidate)
+    guessed.signal()
+    guard let guess, !isCancelled else { return }
+    let session = SAXSession(
+      path: path, options: options, delivery: .tallies({ [unowned self] in totals.count($0, result: $1) }))
+    // The replayed start tags build the first half's suite state; nothing is
+    // delivered for a suite's start, so all this half delivers is its own.
+    let replayed = candidate.declaration + guess.openSuites.flatMap(\.bytes)
+    guard replayed.withUnsafeBytes({ session.feed($0) }), session.continuesAt(line: guess.line, column: guess.column)
+    else {
+      // Not expected once the first half confirms the same tags; if it happens, refuse the split.
+      cancelled.withLock { $0 = true }
+      return
+    }
+    readError = JUnitParser.feed(descriptor, from: candidate.offset, to: session, stop: { [self] in isCancelled })
+    result = session.finish(readError: readError)
+  }
+
+  /// Whether libxml2's positions of the open suites (from the first half) are
+  /// the start tags the guess replayed.
+  func confirm(_ positions: [Int64]) -> Bool {
+    waitForGuess()
+    guard !isCancelled, let tags = guess?.openSuites, tags.count == positions.count else { return false }
+    return zip(tags, positions).allSatisfy { tag, position in tag.start < position && position <= tag.end }
+  }
+
+  private func waitForGuess() {
+    guard !isGuessKnown else { return }
+    guessed.wait()
+    isGuessKnown = true
+  }
+
+  /// Stops the second half and waits for its thread; its counts are not used.
+  func cancel() {
+    cancelled.withLock { $0 = true }
+    waitForEnd()
+  }
+
+  private func waitForEnd() {
+    guard !isFinished else { return }
+    done.wait()
+    isFinished = true
+  }
+
+  /// The whole report's result once the first half stopped at the split.
+  func finish(firstHalfTestcases: Int) -> FileParseResult {
+    waitForEnd()
+    wasUsed = true
+    let second = result ?? FileParseResult(path: path, testcaseCount: 0, error: nil)
+    return FileParseResult(path: path, testcaseCount: firstHalfTestcases + second.testcaseCount, error: second.error)
+  }
+}
