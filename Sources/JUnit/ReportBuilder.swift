@@ -33,12 +33,15 @@ final class ReportBuilder {
   enum Delivery {
     case results((TestCaseResult) -> Void)
     /// Counting skips output and properties and makes no Strings for a
-    /// testcase unless the consumer asks for the full result.
-    case tallies(TallyHandler)
+    /// testcase unless the consumer asks for the full result. `wantsDetails`
+    /// says, from a testcase's key hash at its start tag, whether the consumer
+    /// may ask for it; when not, failure messages and text are not even read.
+    case tallies(TallyHandler, wantsDetails: ((UInt64) -> Bool)? = nil)
   }
 
   let options: JUnitOptions
   let delivery: Delivery
+  private let wantsDetails: ((UInt64) -> Bool)?
   private let counting: Bool
   private(set) var testcaseCount = 0
   private(set) var rootElement: String?
@@ -64,6 +67,10 @@ final class ReportBuilder {
   private var countedDuration: Double?
   private var countedStatusAttribute: String?
   private var countedResults: [ResultElement] = []
+  /// The counted testcase's key hash, known from its start tag.
+  private var countedHash: UInt64 = 0
+  /// Whether the counted testcase's messages and failure text may be asked for.
+  private var detailsWanted = true
   /// Inside a `<testcase>`, in either mode.
   private var inTestCase: Bool { counting ? countedOpen : testcase != nil }
   private var result: ResultElement?
@@ -88,6 +95,7 @@ final class ReportBuilder {
     self.options = options
     self.delivery = delivery
     if case .tallies = delivery { counting = true } else { counting = false }
+    if case .tallies(_, let wanted?) = delivery { wantsDetails = wanted } else { wantsDetails = nil }
     resultText = CappedText(limit: options.limits.maxResultTextBytes)
     systemOut = CappedText(limit: options.limits.maxOutputBytes)
     systemErr = CappedText(limit: options.limits.maxOutputBytes)
@@ -105,7 +113,7 @@ final class ReportBuilder {
     if result != nil {
       // Inside a result element only Surefire's <stackTrace> adds to its text; the
       // rerun's own <system-out>/<system-err> and anything else are skipped.
-      capture = name == .stackTrace && depth == resultDepth + 1 ? .resultText : .none
+      capture = name == .stackTrace && depth == resultDepth + 1 && resultDetailsWanted ? .resultText : .none
       return
     }
     switch name {
@@ -126,11 +134,16 @@ final class ReportBuilder {
       // A result directly on a suite only counts when it is the suite's own child.
       guard inTestCase || (!suites.isEmpty && depth == suiteLevelChildDepth) else { break }
       guard inTestCase ? depth == testcaseDepth + 1 : true else { break }
-      result = ResultElement(
-        kind: kind, message: attributes.value("message").map(capMessage), type: attributes.value("type"))
       resultDepth = depth
       resultIsSuiteLevel = !inTestCase
       resultText.reset()
+      guard resultDetailsWanted else {
+        result = ResultElement(kind: kind)
+        capture = .none
+        break
+      }
+      result = ResultElement(
+        kind: kind, message: attributes.value("message").map(capMessage), type: attributes.value("type"))
       capture = .resultText
     case .systemOut where !counting && inTestCase && result == nil && depth == testcaseDepth + 1:
       capture = .systemOut
@@ -154,7 +167,7 @@ final class ReportBuilder {
   func end(_ name: ElementName) {
     defer { depth -= 1 }
     if result != nil, depth > resultDepth {
-      capture = .resultText
+      capture = resultDetailsWanted ? .resultText : .none
       return
     }
     switch name {
@@ -191,6 +204,10 @@ final class ReportBuilder {
     case .propertyText: propertyText.append(bytes)
     }
   }
+
+  /// Whether the result element being read needs its message and text: always
+  /// on a suite or when results are kept, while counting only when asked for.
+  private var resultDetailsWanted: Bool { !counting || resultIsSuiteLevel || detailsWanted }
 
   /// Depth at which the innermost suite's direct children sit.
   private var suiteLevelChildDepth: Int { suites.last.map { $0.depth + 1 } ?? -1 }
@@ -257,6 +274,11 @@ final class ReportBuilder {
       case .timestamp, .other: break
       }
     }
+    var hash = suiteHashes.last ?? LogicalKeyHash()
+    if hasClassname { rawClassname.withUnsafeBufferPointer { hash.combine($0) } } else { hash.combine("") }
+    rawName.withUnsafeBufferPointer { hash.combine($0) }
+    countedHash = hash.value
+    detailsWanted = wantsDetails?(countedHash) ?? true
   }
 
   /// Copies an attribute value, decoding it the way ``AttributeList/decode(_:)`` does
@@ -283,7 +305,7 @@ final class ReportBuilder {
   }
 
   private func finishTestCase() {
-    if case .tallies(let handler) = delivery {
+    if case .tallies(let handler, _) = delivery {
       capture = .none
       finishCountedTestCase(handler)
       return
@@ -302,14 +324,11 @@ final class ReportBuilder {
 
   private func finishCountedTestCase(_ handler: TallyHandler) {
     countedOpen = false
-    var hash = suiteHashes.last ?? LogicalKeyHash()
-    if hasClassname { rawClassname.withUnsafeBufferPointer { hash.combine($0) } } else { hash.combine("") }
-    rawName.withUnsafeBufferPointer { hash.combine($0) }
     let status =
       countedResults.isEmpty && countedStatusAttribute == nil
       ? TestStatus.passed : StatusRules.status(results: countedResults, statusAttribute: countedStatusAttribute)
     let tally = TestCaseTally(
-      keyHash: hash.value, status: status, hadReruns: countedResults.contains { $0.kind.isRerun },
+      keyHash: countedHash, status: status, hadReruns: countedResults.contains { $0.kind.isRerun },
       duration: countedDuration, isSuiteLevel: false)
     testcaseCount += 1
     handler(tally) {
@@ -352,7 +371,7 @@ final class ReportBuilder {
     enrich(&synthetic)
     switch delivery {
     case .results(let onTestCase): onTestCase(synthetic)
-    case .tallies(let handler):
+    case .tallies(let handler, _):
       let tally = TestCaseTally(
         keyHash: LogicalKeyHash.of(synthetic), status: synthetic.status, hadReruns: false,
         duration: synthetic.duration, isSuiteLevel: true)

@@ -255,18 +255,29 @@ struct SuiteScanner {
       // Enough bytes to tell what starts here ("<![CDATA[", "</testsuites>").
       if window.count - open < 16, !isLast { return open }
       let rest = UnsafeRawBufferPointer(rebasing: window[open...])
-      if rest.starts(with: "<!--".utf8) {
-        skipping = Array("-->".utf8)
-        index = open + 4
-      } else if rest.starts(with: "<![CDATA[".utf8) {
-        skipping = Array("]]>".utf8)
-        index = open + 9
-      } else if rest.starts(with: "<?".utf8) {
+      // Most tags are testcases, results and end tags: tell them apart by their
+      // first bytes before looking closer.
+      let second = rest.count > 1 ? rest[1] : 0
+      switch second {
+      case UInt8(ascii: "!"):
+        if rest.starts(with: "<!--".utf8) {
+          skipping = Array("-->".utf8)
+          index = open + 4
+        } else if rest.starts(with: "<![CDATA[".utf8) {
+          skipping = Array("]]>".utf8)
+          index = open + 9
+        } else {
+          return nil  // a DOCTYPE or other declaration: not a report this scan can follow
+        }
+      case UInt8(ascii: "?"):
         skipping = Array("?>".utf8)
         index = open + 2
-      } else if rest.starts(with: "<!".utf8) {
-        return nil  // a DOCTYPE or other declaration: not a report this scan can follow
-      } else if Self.suiteNameEnd(rest, from: 1) != nil {
+      case UInt8(ascii: "/"):
+        if rest.count > 2, rest[2] == UInt8(ascii: "t"), Self.suiteNameEnd(rest, from: 2) != nil {
+          guard stack.popLast() != nil else { return nil }
+        }
+        index = open + 2
+      case UInt8(ascii: "t") where rest.count > 6 && rest[5] == UInt8(ascii: "s") && Self.suiteNameEnd(rest, from: 1) != nil:
         guard let close = ReportSplitter.tagEnd(in: window, from: open) else {
           // A tag cut by the window is read again whole; one larger than a window is given up on.
           return open > 0 && !isLast ? open : nil
@@ -276,10 +287,7 @@ struct SuiteScanner {
             OpenSuiteTag(start: base + Int64(open), end: base + Int64(close), bytes: Array(window[open...close])))
         }
         index = close + 1
-      } else if rest.count > 1, rest[1] == UInt8(ascii: "/"), Self.suiteNameEnd(rest, from: 2) != nil {
-        guard stack.popLast() != nil else { return nil }
-        index = open + 2
-      } else {
+      default:
         index = open + 1
       }
     }

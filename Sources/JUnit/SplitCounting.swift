@@ -53,37 +53,53 @@ extension JUnitParser {
     at path: String, options: JUnitOptions, into totals: inout StreamingTotals, split: SplitPolicy
   ) -> (result: FileParseResult, split: SplitOutcome) {
     var secondHalf: SecondHalfCount?
+    let failureLimit = totals.failureLimit
     let result = withoutActuallyEscaping({ (tally: TestCaseTally, full: () -> TestCaseResult) in
       totals.count(tally, result: full)
-    }) { handler -> FileParseResult in
-      let descriptor: Int32
-      let size: Int64?
-      switch openReport(path, options: options) {
-      case .failure(let refused): return refused.result
-      case .success(let opened): (descriptor, size) = (opened.descriptor, opened.regularFileSize)
+    }) { handler in
+      withoutActuallyEscaping({ totals.wantsDetails(of: $0) }) { wantsDetails in
+        readHalves(
+          path, options: options, split: split, delivery: .tallies(handler, wantsDetails: wantsDetails),
+          failureLimit: failureLimit, secondHalf: &secondHalf)
       }
-      defer { close(descriptor) }
-      let session = SAXSession(path: path, options: options, delivery: .tallies(handler))
-      if let size, size >= split.minimumBytes,
-        let candidate = ReportSplitter.candidate(
-          descriptor: descriptor, size: size, target: Int64(Double(size) * split.fraction))
-      {
-        let started = SecondHalfCount(path: path, options: options, candidate: candidate, failureLimit: totals.failureLimit)
-        started.start()
-        secondHalf = started
-        session.splitWatch = SplitWatch(candidate: candidate, confirm: started.confirm, reject: started.cancel)
-      }
-      let readError = feed(descriptor, from: 0, to: session)
-      guard session.stoppedAtSplit, let secondHalf else {
-        secondHalf?.cancel()
-        return session.finish(readError: readError)
-      }
-      return secondHalf.finish(firstHalfTestcases: session.builder.testcaseCount)
     }
     guard let secondHalf else { return (result, .notTried) }
     guard secondHalf.wasUsed else { return (result, .refuted) }
     totals.absorb(&secondHalf.totals, releasingMemory: testbridge_releaseFreeMemory)
     return (result, .held)
+  }
+}
+
+extension JUnitParser {
+  /// Reads the first half of a report into `delivery`, with the second half
+  /// (`secondHalf`, when a split is tried) counted on its own thread meanwhile.
+  private static func readHalves(
+    _ path: String, options: JUnitOptions, split: SplitPolicy, delivery: ReportBuilder.Delivery, failureLimit: Int,
+    secondHalf: inout SecondHalfCount?
+  ) -> FileParseResult {
+    let descriptor: Int32
+    let size: Int64?
+    switch openReport(path, options: options) {
+    case .failure(let refused): return refused.result
+    case .success(let opened): (descriptor, size) = (opened.descriptor, opened.regularFileSize)
+    }
+    defer { close(descriptor) }
+    let session = SAXSession(path: path, options: options, delivery: delivery)
+    if let size, size >= split.minimumBytes,
+      let candidate = ReportSplitter.candidate(
+        descriptor: descriptor, size: size, target: Int64(Double(size) * split.fraction))
+    {
+      let started = SecondHalfCount(path: path, options: options, candidate: candidate, failureLimit: failureLimit)
+      started.start()
+      secondHalf = started
+      session.splitWatch = SplitWatch(candidate: candidate, confirm: started.confirm, reject: started.cancel)
+    }
+    let readError = feed(descriptor, from: 0, to: session)
+    guard session.stoppedAtSplit, let secondHalf else {
+      secondHalf?.cancel()
+      return session.finish(readError: readError)
+    }
+    return secondHalf.finish(firstHalfTestcases: session.builder.testcaseCount)
   }
 }
 
@@ -150,7 +166,7 @@ final class SecondHalfCount: @unchecked Sendable {
     guessed.signal()
     guard let guess, !isCancelled else { return }
     let session = SAXSession(
-      path: path, options: options, delivery: .tallies({ [unowned self] in totals.count($0, result: $1) }))
+      path: path, options: options, delivery: .tallies({ self.totals.count($0, result: $1) }, wantsDetails: { self.totals.wantsDetails(of: $0) }))
     // The replayed start tags build the first half's suite state; nothing is
     // delivered for a suite's start, so all this half delivers is its own.
     let replayed = candidate.declaration + guess.openSuites.flatMap(\.bytes)

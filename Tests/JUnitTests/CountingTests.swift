@@ -79,6 +79,37 @@ import Testing
     #expect(counted == Self.exact(paths))
   }
 
+  /// Past the limit of failing tests kept, messages and text are not read; the
+  /// tests shown still carry theirs, and a kept test's later failure replaces it.
+  @Test func failingTestsShownKeepTheirMessagesPastTheLimit() throws {
+    let directory = try ProjectPaths.temporaryDirectory("counting-details")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var xml = "<testsuite name=\"s\">\n"
+    for test in 0..<30 {
+      xml += "<testcase name=\"t\(test)\"><failure message=\"m\(test)\" type=\"E\">trace \(test)</failure></testcase>\n"
+    }
+    xml += "<testcase name=\"t0\"><error message=\"again\"><![CDATA[second trace]]></error></testcase>\n"
+    xml += "<testcase name=\"t1\"/>\n</testsuite>\n"
+    let path = directory.appendingPathComponent("many-failures.xml").path
+    try xml.write(toFile: path, atomically: true, encoding: .utf8)
+    for split in [SplitPolicy.never, SplitPolicy(minimumBytes: 1)] {
+      var totals = StreamingTotals()
+      ReportSetReader().count([path], into: &totals, split: split)
+      let shown = totals.failingTests
+      #expect(totals.totals.flaky == 1, "t1 failed, then passed")
+      // 20 were kept; t1's pass at the end drops it (one thread keeps no spare to fill its place).
+      #expect((19...20).contains(shown.count))
+      #expect(!shown.contains { $0.name == "t1" }, "a test that passed at last is not shown")
+      let first = try #require(shown.first { $0.name == "t0" })
+      #expect(first.results.map(\.message) == ["again"], "the last attempt is shown")
+      #expect(first.results.first?.text == "second trace")
+      for test in shown where test.name != "t0" {
+        #expect(test.results.first?.message == "m\(test.name.dropFirst())", "\(test.name)")
+        #expect(test.results.first?.text == "trace \(test.name.dropFirst())", "\(test.name)")
+      }
+    }
+  }
+
   // MARK: - Helpers
 
   struct Outcome: Equatable {

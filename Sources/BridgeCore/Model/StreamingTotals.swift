@@ -95,6 +95,13 @@ public struct StreamingTotals: Sendable {
     later = StreamingTotals(failureLimit: later.failureLimit)
   }
 
+  /// Whether ``count(_:result:)`` may ask for the full result of a testcase
+  /// with this key hash if it fails: while there is room for failing tests, or
+  /// when the test is among them.
+  public func wantsDetails(of keyHash: UInt64) -> Bool {
+    failures.count < failureLimit || failures.contains { $0.hash == keyHash }
+  }
+
   private static func state(_ tally: TestCaseTally) -> UInt8 {
     code(tally.status) | (tally.hadReruns ? hadReruns : 0)
   }
