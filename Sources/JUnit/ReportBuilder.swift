@@ -3,10 +3,6 @@ import BridgeCore
 import Glibc
 #endif
 
-/// Turns the element events of one report into ``TestCaseResult`` values.
-///
-/// Fed by the libxml2 SAX callbacks; keeps only the testcase being read, so
-/// memory does not grow with the report.
 /// Why the builder wants parsing to stop at a start tag.
 enum StartRefusal: Error {
   case notJUnit, tooDeep
@@ -16,6 +12,14 @@ enum StartRefusal: Error {
 /// testcase (without output or properties) and is valid only during the call.
 public typealias TallyHandler = (TestCaseTally, () -> TestCaseResult) -> Void
 
+/// Turns the element events of one report into ``TestCaseResult`` values.
+///
+/// Fed by the libxml2 SAX callbacks; keeps only the testcase being read, so
+/// memory does not grow with the report.
+///
+/// Its state is reached only from the parser's callbacks on one thread, never
+/// re-entrantly, so the runtime's exclusivity checks on every field (a few
+/// percent of a large count) are turned off for them.
 final class ReportBuilder {
   private struct Suite {
     var name: String
@@ -43,53 +47,53 @@ final class ReportBuilder {
   let delivery: Delivery
   private let wantsDetails: ((UInt64) -> Bool)?
   private let counting: Bool
-  private(set) var testcaseCount = 0
-  private(set) var rootElement: String?
+  @exclusivity(unchecked) private(set) var testcaseCount = 0
+  @exclusivity(unchecked) private(set) var rootElement: String?
 
-  private(set) var depth = 0
-  private var suites: [Suite] = []
+  @exclusivity(unchecked) private(set) var depth = 0
+  @exclusivity(unchecked) private var suites: [Suite] = []
   /// `suites.map(\.name)`, kept in step so testcases share one array.
-  private var suitePath: [String] = []
+  @exclusivity(unchecked) private var suitePath: [String] = []
   /// Key hash of each suite path prefix, kept in step with `suites` (counting).
-  private var suiteHashes: [LogicalKeyHash] = []
+  @exclusivity(unchecked) private var suiteHashes: [LogicalKeyHash] = []
   /// Raw key bytes of the current testcase while counting (no Strings made).
-  private var rawName: [UInt8] = []
-  private var rawClassname: [UInt8] = []
-  private var rawFile: [UInt8] = []
-  private var hasClassname = false
-  private var hasFile = false
-  private var testcase: TestCaseResult?
-  private var testcaseDepth = 0
+  @exclusivity(unchecked) private var rawName: [UInt8] = []
+  @exclusivity(unchecked) private var rawClassname: [UInt8] = []
+  @exclusivity(unchecked) private var rawFile: [UInt8] = []
+  @exclusivity(unchecked) private var hasClassname = false
+  @exclusivity(unchecked) private var hasFile = false
+  @exclusivity(unchecked) private var testcase: TestCaseResult?
+  @exclusivity(unchecked) private var testcaseDepth = 0
   /// The testcase being counted: its few fields kept loose, so no result value is
   /// built, copied and released for every testcase (counting only).
-  private var countedOpen = false
-  private var countedLine: Int?
-  private var countedDuration: Double?
-  private var countedStatusAttribute: String?
-  private var countedResults: [ResultElement] = []
+  @exclusivity(unchecked) private var countedOpen = false
+  @exclusivity(unchecked) private var countedLine: Int?
+  @exclusivity(unchecked) private var countedDuration: Double?
+  @exclusivity(unchecked) private var countedStatusAttribute: String?
+  @exclusivity(unchecked) private var countedResults: [ResultElement] = []
   /// The counted testcase's key hash, known from its start tag.
-  private var countedHash: UInt64 = 0
+  @exclusivity(unchecked) private var countedHash: UInt64 = 0
   /// Whether the counted testcase's messages and failure text may be asked for.
-  private var detailsWanted = true
+  @exclusivity(unchecked) private var detailsWanted = true
   /// Inside a `<testcase>`, in either mode.
   private var inTestCase: Bool { counting ? countedOpen : testcase != nil }
-  private var result: ResultElement?
-  private var resultDepth = 0
+  @exclusivity(unchecked) private var result: ResultElement?
+  @exclusivity(unchecked) private var resultDepth = 0
   /// A result element directly on a `<testsuite>` (not inside a testcase).
-  private var resultIsSuiteLevel = false
-  private var propertyName: String?
+  @exclusivity(unchecked) private var resultIsSuiteLevel = false
+  @exclusivity(unchecked) private var propertyName: String?
   /// Consecutive testcases usually share classname and file: reuse those strings.
-  private var classnameCache = RepeatedValueCache()
-  private var fileCache = RepeatedValueCache()
+  @exclusivity(unchecked) private var classnameCache = RepeatedValueCache()
+  @exclusivity(unchecked) private var fileCache = RepeatedValueCache()
   /// Whether the current testcase's name has an `@` (tags and ids), found with memchr.
-  private var nameHasAt = false
+  @exclusivity(unchecked) private var nameHasAt = false
   /// A `tid://@T…` id found in the current testcase's output.
-  private var outputTestID: String?
-  private var capture = Capture.none
-  private var resultText: CappedText
-  private var systemOut: CappedText
-  private var systemErr: CappedText
-  private var propertyText: CappedText
+  @exclusivity(unchecked) private var outputTestID: String?
+  @exclusivity(unchecked) private var capture = Capture.none
+  @exclusivity(unchecked) private var resultText: CappedText
+  @exclusivity(unchecked) private var systemOut: CappedText
+  @exclusivity(unchecked) private var systemErr: CappedText
+  @exclusivity(unchecked) private var propertyText: CappedText
 
   init(options: JUnitOptions, delivery: Delivery) {
     self.options = options
@@ -253,19 +257,15 @@ final class ReportBuilder {
     countedDuration = nil
     countedStatusAttribute = nil
     countedResults.removeAll(keepingCapacity: true)
-    rawName.removeAll(keepingCapacity: true)
-    hasClassname = false
-    hasFile = false
+    var name = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    var classname: UnsafeBufferPointer<UInt8>?
+    var file: UnsafeBufferPointer<UInt8>?
     var sawTime = false
     attributes.forEach { localName, value in
       switch TestCaseAttribute(localName) {
-      case .name: Self.keep(value, in: &rawName)
-      case .classname:
-        hasClassname = true
-        Self.keep(value, in: &rawClassname)
-      case .file:
-        hasFile = true
-        Self.keep(value, in: &rawFile)
+      case .name: name = value
+      case .classname: classname = value
+      case .file: file = value
       case .line: countedLine = Self.integer(value)
       case .time:
         if !sawTime { countedDuration = DurationParser.seconds(bytes: value) }
@@ -274,11 +274,28 @@ final class ReportBuilder {
       case .timestamp, .other: break
       }
     }
+    // The key is hashed straight from libxml2's buffer; its bytes are copied
+    // only when the full testcase may be asked for.
     var hash = suiteHashes.last ?? LogicalKeyHash()
-    if hasClassname { rawClassname.withUnsafeBufferPointer { hash.combine($0) } } else { hash.combine("") }
-    rawName.withUnsafeBufferPointer { hash.combine($0) }
+    if let classname { Self.combine(classname, into: &hash) } else { hash.combine("") }
+    Self.combine(name, into: &hash)
     countedHash = hash.value
     detailsWanted = wantsDetails?(countedHash) ?? true
+    guard detailsWanted else { return }
+    Self.keep(name, in: &rawName)
+    hasClassname = classname != nil
+    if let classname { Self.keep(classname, in: &rawClassname) }
+    hasFile = file != nil
+    if let file { Self.keep(file, in: &rawFile) }
+  }
+
+  /// Hashes an attribute value as ``keep(_:in:)`` would copy it.
+  private static func combine(_ value: UnsafeBufferPointer<UInt8>, into hash: inout LogicalKeyHash) {
+    if let base = value.baseAddress, memchr(base, 0x26, value.count) != nil {
+      hash.combine(AttributeList.decode(value))
+    } else {
+      hash.combine(value)
+    }
   }
 
   /// Copies an attribute value, decoding it the way ``AttributeList/decode(_:)`` does

@@ -16,7 +16,19 @@ public struct StreamingTotals: Sendable {
   private var duration = 0.0
   /// Failing tests kept for display with their key hashes, in the order they
   /// failed; at most ``failureLimit``, so a scan beats hashing every testcase.
-  private var failures: [(hash: UInt64, testcase: TestCaseResult)] = []
+  private var failures: [(hash: UInt64, testcase: TestCaseResult)] = [] {
+    didSet { failureFilter = failures.reduce(0) { $0 | Self.filterBit($1.hash) } }
+  }
+  /// One bit per kept failing test's hash, so most testcases (not among them)
+  /// are told apart without scanning the list.
+  private var failureFilter: UInt64 = 0
+
+  private static func filterBit(_ hash: UInt64) -> UInt64 { 1 << (hash & 63) }
+
+  private func keptIndex(of hash: UInt64) -> Int? {
+    guard failureFilter & Self.filterBit(hash) != 0 else { return nil }
+    return failures.firstIndex { $0.hash == hash }
+  }
   public let failureLimit: Int
 
   public init(failureLimit: Int = 20) {
@@ -56,7 +68,7 @@ public struct StreamingTotals: Sendable {
     if !tally.isSuiteLevel { testcases += 1 }
     duration += tally.duration ?? 0
     let hash = tally.keyHash
-    let kept = failures.firstIndex { $0.hash == hash }
+    let kept = keptIndex(of: hash)
     if tally.status == .failed || tally.status == .error {
       if let kept {
         failures[kept].testcase = result()
@@ -99,7 +111,7 @@ public struct StreamingTotals: Sendable {
   /// with this key hash if it fails: while there is room for failing tests, or
   /// when the test is among them.
   public func wantsDetails(of keyHash: UInt64) -> Bool {
-    failures.count < failureLimit || failures.contains { $0.hash == keyHash }
+    failures.count < failureLimit || keptIndex(of: keyHash) != nil
   }
 
   private static func state(_ tally: TestCaseTally) -> UInt8 {
