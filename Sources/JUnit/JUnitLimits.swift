@@ -30,9 +30,13 @@ public struct JUnitOptions: Sendable, Hashable {
   public var limits: JUnitLimits
   /// Absolute path of the workspace; frames under it give a testcase its file and line.
   public var workspace: String?
+  /// Threads that may read reports at once (several files, or the two halves
+  /// of a large one); nil for every core. 1 reads everything on one thread.
+  public var threads: Int?
 
-  public init(limits: JUnitLimits = .default, workspace: String? = nil) {
+  public init(limits: JUnitLimits = .default, workspace: String? = nil, threads: Int? = nil) {
     self.limits = limits
     self.workspace = workspace
+    self.threads = threads.map { max(1, $0) }
   }
 }

@@ -65,6 +65,7 @@ public struct ReportSetReader: Sendable {
     onFile: (FileParseResult) -> Void = { _ in }
   ) {
     let options = options
+    let split = options.threads == 1 ? .never : split
     var counted = totals
     totals = StreamingTotals(failureLimit: counted.failureLimit)
     countEachFile(
@@ -103,9 +104,10 @@ public struct ReportSetReader: Sendable {
     }
     var batch: [String] = []
     var bytes: Int64 = 0
+    let threads = options.threads
     func flush() {
       guard !batch.isEmpty else { return }
-      Self.parseConcurrently(batch, parse).forEach(deliver)
+      Self.parseConcurrently(batch, threads: threads, parse).forEach(deliver)
       batch.removeAll()
       bytes = 0
     }
@@ -130,12 +132,23 @@ public struct ReportSetReader: Sendable {
     return Int64(info.st_size)
   }
 
+  /// Parses `paths` on every core, or on at most `threads` threads.
   private static func parseConcurrently<Parsed: Sendable>(
-    _ paths: [String], _ parse: @escaping @Sendable (String) -> Parsed
+    _ paths: [String], threads: Int?, _ parse: @escaping @Sendable (String) -> Parsed
   ) -> [Parsed] {
+    if threads == 1 { return paths.map(parse) }
     let slots = ResultSlots<Parsed>(count: paths.count)
-    DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-      slots.store(parse(paths[index]), at: index)
+    guard let threads, threads < paths.count else {
+      DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+        slots.store(parse(paths[index]), at: index)
+      }
+      return slots.values
+    }
+    // Each of `threads` workers takes every threads-th file.
+    DispatchQueue.concurrentPerform(iterations: threads) { worker in
+      for index in stride(from: worker, to: paths.count, by: threads) {
+        slots.store(parse(paths[index]), at: index)
+      }
     }
     return slots.values
   }

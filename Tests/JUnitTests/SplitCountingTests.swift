@@ -191,7 +191,12 @@ import Testing
   @Test func readerSplitsLargeFilesAndBatchesSmallOnes() {
     let paths = CountingTests.reports
     let exact = CountingTests.exact(paths)
-    for reader in [ReportSetReader(), ReportSetReader(streamingThreshold: 6_000)] {
+    for reader in [
+      ReportSetReader(), ReportSetReader(streamingThreshold: 6_000),
+      // One thread (`--jobs 1`: no split, files one after another), and three workers taking turns.
+      ReportSetReader(options: JUnitOptions(threads: 1), batchSize: 5),
+      ReportSetReader(options: JUnitOptions(threads: 3), batchSize: 10, streamingThreshold: 6_000),
+    ] {
       var totals = StreamingTotals()
       var files: [FileParseResult] = []
       reader.count(paths, into: &totals, split: SplitPolicy(minimumBytes: 6_000), onFile: { files.append($0) })

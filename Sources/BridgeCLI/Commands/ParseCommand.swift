@@ -65,6 +65,10 @@ struct ReportOptions {
       defaultValue: "65536"),
     OptionSpec(
       "max-report-bytes", valueName: "N", help: "Refuse reports larger than N bytes. (default: no limit; reports stream)"),
+    OptionSpec(
+      "jobs", short: "j", valueName: "N",
+      help: "Threads reading reports at once: several files, or both halves of a report of 64 MiB or more. 1 reads on one thread. (default: every core)",
+      environment: ["TESTBRIDGE_JOBS"]),
   ]
 
   var junit: JUnitOptions
@@ -83,7 +87,14 @@ struct ReportOptions {
       }
       limits.maxFileBytes = value
     }
+    var threads: Int?
+    if let text = arguments.value("jobs") {
+      guard let value = Int(text), value >= 1 else {
+        throw CLIError("The value '\(text)' is invalid for '--jobs <N>': expected a whole number of threads, 1 or more", exitStatus: .usage)
+      }
+      threads = value
+    }
     let workspace = context.absolutePath(arguments.value("workspace") ?? context.workingDirectory)
-    junit = JUnitOptions(limits: limits, workspace: workspace)
+    junit = JUnitOptions(limits: limits, workspace: workspace, threads: threads)
   }
 }
