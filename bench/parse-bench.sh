@@ -91,9 +91,21 @@ make_venv "$DATA/venv-etree" junitparser
   echo "bench-data/venv-etree has lxml: remove it and run again" >&2; exit 1; }
 [ "$LXML" = 1 ] && make_venv "$DATA/venv-lxml" junitparser lxml
 
+# testbridge as the README builds a release binary (the Swift runtime and
+# Foundation inside it; linking needs libcurl's headers), and as a plain
+# `swift build -c release` leaves it (shared Swift libraries), for comparison.
+have_libcurl_dev() {
+  if command -v pkg-config >/dev/null 2>&1; then pkg-config --exists libcurl; else dpkg -s libcurl4-openssl-dev >/dev/null 2>&1; fi
+}
+have_libcurl_dev || { log "installing libcurl4-openssl-dev"; apt_install libcurl4-openssl-dev; }
+STATIC_BUILD=$DATA/build-static
+log "swift build -c release --static-swift-stdlib --build-path $STATIC_BUILD"
+swift build -c release --static-swift-stdlib --build-path "$STATIC_BUILD" >"$RUN/build.log" 2>&1 || {
+  cat "$RUN/build.log" >&2; exit 1; }
+BIN="$STATIC_BUILD/release/testbridge"
 log "swift build -c release"
-swift build -c release >"$RUN/build.log" 2>&1 || { cat "$RUN/build.log" >&2; exit 1; }
-BIN="$(swift build -c release --show-bin-path)/testbridge"
+swift build -c release >>"$RUN/build.log" 2>&1 || { cat "$RUN/build.log" >&2; exit 1; }
+SHARED_BIN="$(swift build -c release --show-bin-path)/testbridge"
 
 # --- data --------------------------------------------------------------------
 
@@ -210,6 +222,10 @@ EOF
   local rep variant
   for rep in $(seq 1 "$REPS"); do
     measure testbridge "$dataset" "$rep" "$RUN/out/testbridge-$dataset-$rep.txt" "$BIN" parse "$file"
+    measure "testbridge --jobs 1" "$dataset" "$rep" "$RUN/out/testbridge-jobs1-$dataset-$rep.txt" \
+      "$BIN" parse --jobs 1 "$file"
+    measure "testbridge (shared Swift libraries)" "$dataset" "$rep" "$RUN/out/testbridge-shared-$dataset-$rep.txt" \
+      "$SHARED_BIN" parse "$file"
     if [ "$dataset" = large-100mb ]; then
       measure "testbridge --format json" "$dataset" "$rep" /dev/null "$BIN" parse --format json "$file"
     fi
@@ -240,6 +256,8 @@ bench_many() { # DIR DATASET
   log "$dataset ($dir: ${#files[@]} files)"
   for rep in $(seq 1 "$REPS"); do
     measure testbridge "$dataset" "$rep" "$RUN/out/testbridge-$dataset-$rep.txt" "$BIN" parse "$dir/**/*.xml"
+    measure "testbridge --jobs 1" "$dataset" "$rep" "$RUN/out/testbridge-jobs1-$dataset-$rep.txt" \
+      "$BIN" parse --jobs 1 "$dir/**/*.xml"
     measure "xmllint --stream" "$dataset" "$rep" /dev/null "${xmllint_cmd[@]}"
     for variant in "${junitparser_variants[@]}"; do
       measure "junitparser ($variant)" "$dataset" "$rep" "$RUN/out/junitparser-$variant-$dataset-$rep.txt" \
@@ -257,6 +275,6 @@ FINISHED=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 # --- report ------------------------------------------------------------------
 
-report_args=(--run "$RUN" --data "$DATA" --bin "$BIN" --command "$COMMAND_LINE" --started "$STARTED" --finished "$FINISHED")
+report_args=(--run "$RUN" --data "$DATA" --bin "$BIN" --shared-bin "$SHARED_BIN" --command "$COMMAND_LINE" --started "$STARTED" --finished "$FINISHED")
 [ "$WRITE_MD" = 1 ] && report_args+=(--write BENCHMARKS.md)
 python3 bench/report.py "${report_args[@]}"
