@@ -371,6 +371,27 @@ final class SAXSession {
     return .malformed(path: path, line: max(1, Int(last.pointee.line)), column: max(1, Int(last.pointee.int2)), reason: message)
   }
 
+  private static let textCallback: charactersSAXFunc = { user, bytes, length in
+    guard let user, let bytes, length > 0 else { return }
+    Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef {
+      $0.builder.characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
+    }
+  }
+
+  /// Whether libxml2 currently calls back with text.
+  private var textCallbacksOn = false
+
+  /// Has libxml2 call back with text only while the builder collects some:
+  /// most text in a report (indentation, and failure text no one will be
+  /// shown) then costs no call at all. Run after every start and end tag.
+  @inline(__always) func followCapture() {
+    let wanted = builder.capturesText
+    guard wanted != textCallbacksOn, let sax = context?.pointee.sax else { return }
+    textCallbacksOn = wanted
+    sax.pointee.characters = wanted ? Self.textCallback : nil
+    sax.pointee.cdataBlock = wanted ? Self.textCallback : nil
+  }
+
   private func createContext(first: UnsafePointer<CChar>?, count: Int) -> xmlParserCtxtPtr? {
     var handler = xmlSAXHandler()
     handler.initialized = XML_SAX2_MAGIC
@@ -385,6 +406,7 @@ final class SAXSession {
         } catch {
           session.refuse(error)
         }
+        session.followCapture()
       }
     }
     handler.endElementNs = { user, localName, _, _ in
@@ -393,15 +415,10 @@ final class SAXSession {
         let name = ElementName(localName)
         if session.splitWatch != nil { session.suiteEnded(name) }
         session.builder.end(name)
+        session.followCapture()
       }
     }
-    handler.characters = { user, bytes, length in
-      guard let user, let bytes, length > 0 else { return }
-      Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef {
-        $0.builder.characters(UnsafeBufferPointer(start: bytes, count: Int(length)))
-      }
-    }
-    handler.cdataBlock = handler.characters
+    // Text callbacks start off: the builder collects no text outside a testcase.
     // Entities: refuse declarations outright (XXE, billion laughs) and never resolve anything.
     handler.entityDecl = { user, name, _, _, _, _ in
       SAXSession.refuseEntity(user, "the report declares the entity '\(name.map { String(cString: $0) } ?? "?")'")

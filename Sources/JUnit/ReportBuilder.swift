@@ -209,6 +209,9 @@ final class ReportBuilder {
     }
   }
 
+  /// Whether character data is being collected at all (libxml2 need not call back otherwise).
+  var capturesText: Bool { capture != .none }
+
   /// Whether the result element being read needs its message and text: always
   /// on a suite or when results are kept, while counting only when asked for.
   private var resultDetailsWanted: Bool { !counting || resultIsSuiteLevel || detailsWanted }

@@ -211,14 +211,20 @@ struct LineTally {
   }
 
   mutating func add(_ bytes: UnsafeRawBufferPointer, at base: Int64) {
-    guard let start = bytes.baseAddress else { return }
-    var index = 0
-    while index < bytes.count, let found = memchr(start + index, 0x0A, bytes.count - index) {
-      let at = start.distance(to: UnsafeRawPointer(found))
-      newlines += 1
-      lastNewline = base + Int64(at)
-      index = at + 1
+    // Eight bytes at a time: a byte of `word ^ newlines` is zero where there
+    // was a newline; adding 0x7F to its low seven bits sets the top bit of
+    // every byte but those (no carry crosses a byte).
+    let words = bytes.count / 8
+    var found = 0
+    for index in 0..<words {
+      let word = bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) ^ 0x0A0A_0A0A_0A0A_0A0A
+      let nonzero = ((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | word
+      found += (~nonzero & 0x8080_8080_8080_8080).nonzeroBitCount
     }
+    for index in (words * 8)..<bytes.count where bytes[index] == 0x0A { found += 1 }
+    guard found > 0 else { return }
+    newlines += found
+    if let last = bytes.lastIndex(of: 0x0A) { lastNewline = base + Int64(last) }
   }
 }
 

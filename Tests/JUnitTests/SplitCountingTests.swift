@@ -206,6 +206,22 @@ import Testing
     }
   }
 
+  /// The eight-bytes-at-a-time newline count agrees with a plain one, whatever
+  /// the length and bytes (0x0A next to 0x8A, 0x0B, 0x09 and 0xFF).
+  @Test func newlinesAreCountedExactly() {
+    var generator = SystemRandomNumberGenerator()
+    let alphabet: [UInt8] = [0x0A, 0x0A, 0x8A, 0x0B, 0x09, 0xFF, 0x00, 0x41, 0x7F, 0x80]
+    for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000] {
+      let bytes = (0..<(length + 3)).map { _ in alphabet.randomElement(using: &generator)! }
+      for start in 0..<3 {
+        let slice = Array(bytes[start..<(start + length)])
+        let tally = slice.withUnsafeBytes { LineTally(counting: $0, at: 100) }
+        #expect(tally.newlines == slice.count { $0 == 0x0A }, "length \(length) at \(start)")
+        #expect(tally.lastNewline == (slice.lastIndex(of: 0x0A).map { Int64(100 + $0) } ?? -1))
+      }
+    }
+  }
+
   // MARK: - Helpers
 
   static func count(_ path: String, split: SplitPolicy) -> (counted: CountingTests.Outcome, outcome: JUnitParser.SplitOutcome) {

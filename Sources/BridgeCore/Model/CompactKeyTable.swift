@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A set of 64-bit key hashes, each with 4 bits of state, in about 7 bytes a key.
 ///
 /// The hash's top 12 bits choose one of 4,096 partitions, so a partition needs
@@ -105,6 +107,14 @@ final class CompactKeyTable: @unchecked Sendable {
 
   private func apply(_ hash: UInt64, _ state: UInt8) -> UInt8 {
     let (index, fingerprint) = Self.split(hash)
+    let (merged, isNew) = apply(fingerprint, state, inPartition: index)
+    if isNew { count += 1 }
+    return merged
+  }
+
+  /// Merges into one partition only (so partitions can be filled side by side).
+  @inline(__always)
+  private func apply(_ fingerprint: UInt64, _ state: UInt8, inPartition index: Int) -> (merged: UInt8, isNew: Bool) {
     // Room is made first, so the probe and the write below are one pass.
     if Double(partitions[index].used + 1) > Double(partitions[index].capacity) * Self.maxLoad { grow(index) }
     let words = partitions[index].words
@@ -112,13 +122,12 @@ final class CompactKeyTable: @unchecked Sendable {
     case .found(let slot):
       let merged = merge(UInt8(words[3 * slot + 2] & 0xF), state) & 0xF
       words[3 * slot + 2] = words[3 * slot + 2] & 0xFFF0 | UInt16(merged)
-      return merged
+      return (merged, false)
     case .insertAt(let slot):
       let merged = merge(nil, state) & 0xF
       Self.insert(fingerprint, state: merged, at: slot, into: words)
       partitions[index].used += 1
-      count += 1
-      return merged
+      return (merged, true)
     }
   }
 
@@ -136,26 +145,42 @@ final class CompactKeyTable: @unchecked Sendable {
   /// their keys twice over. `releasingMemory` is called every few hundred
   /// partitions: when `later` was filled on another thread its memory sits in
   /// another malloc arena, which this table's growth cannot reuse.
-  func absorb(_ later: CompactKeyTable, releasingMemory: () -> Void = {}) {
+  func absorb(_ later: CompactKeyTable, releasingMemory: @escaping @Sendable () -> Void = {}) {
     applyPending()
     later.applyPending()
-    for index in 0..<Self.partitionCount {
+    // Partitions are independent: each of two workers merges half of them.
+    let added = Locked(0)
+    let workers = 2
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      let range = (worker * Self.partitionCount / workers)..<((worker + 1) * Self.partitionCount / workers)
+      let newKeys = absorbPartitions(range, of: later, releasingMemory: releasingMemory)
+      added.withLock { $0 += newKeys }
+    }
+    count += added.withLock { $0 }
+    later.count = 0
+  }
+
+  private func absorbPartitions(
+    _ range: Range<Int>, of later: CompactKeyTable, releasingMemory: () -> Void
+  ) -> Int {
+    var newKeys = 0
+    for index in range {
       let source = UnsafeBufferPointer(later.partitions[index].words)
-      let hashPrefix = UInt64(index) << UInt64(64 - Self.partitionBits)
       // Room for both at once: one resize instead of several as the keys arrive.
       let needed = partitions[index].used + later.partitions[index].used
       if Double(needed) > Double(partitions[index].capacity) * Self.maxLoad {
         resize(index, capacity: Int(Double(needed) / Self.maxLoad) + 1)
       }
       for slot in 0..<source.count / 3 where !Self.isEmpty(source, slot) {
-        // The fingerprint is bits 8..<52 of the hash; a rebuilt hash splits back to the same pair.
-        _ = apply(hashPrefix | Self.fingerprint(source, slot) << 8, UInt8(source[3 * slot + 2] & 0xF))
+        if apply(Self.fingerprint(source, slot), UInt8(source[3 * slot + 2] & 0xF), inPartition: index).isNew {
+          newKeys += 1
+        }
       }
       later.partitions[index].words.deallocate()
       later.partitions[index] = Partition(capacity: Self.initialCapacity)
       if index % 64 == 63 { releasingMemory() }
     }
-    later.count = 0
+    return newKeys
   }
 
   /// Calls `body` with the state of every key.

@@ -88,7 +88,7 @@ public struct StreamingTotals: Sendable {
   /// `later`'s attempt when it has one), then `later`'s, up to the limit.
   /// `releasingMemory` returns freed memory to the system as `later` empties
   /// (see ``CompactKeyTable/absorb(_:releasingMemory:)``).
-  public mutating func absorb(_ later: inout StreamingTotals, releasingMemory: () -> Void = {}) {
+  public mutating func absorb(_ later: inout StreamingTotals, releasingMemory: @escaping @Sendable () -> Void = {}) {
     if !isKnownUniquelyReferenced(&table) { table = table.copy() }
     if !isKnownUniquelyReferenced(&later.table) { later.table = later.table.copy() }
     table.absorb(later.table, releasingMemory: releasingMemory)
