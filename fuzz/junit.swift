@@ -7,7 +7,9 @@
 // encoded can be neither sent nor spooled). When a report reads without error,
 // the merged JUnit document written from its testcases must read back without
 // error and give the same totals (the writer's promise). The summary's counting
-// path must give the totals that grouping every testcase gives.
+// path must give the totals that grouping every testcase gives, and counting the
+// input as a file cut in two (at a place the input itself picks) must give what
+// counting it front to back gives: the same totals, testcases and error.
 import BridgeCore
 import Foundation
 import JUnit
@@ -38,6 +40,25 @@ private func read(_ bytes: UnsafeBufferPointer<UInt8>, options: JUnitOptions) ->
   return report
 }
 
+private let splitPath = NSTemporaryDirectory() + "testbridge-fuzz-split-\(getpid()).xml"
+
+private func checkSplit(_ bytes: UnsafeBufferPointer<UInt8>, options: JUnitOptions) {
+  guard FileManager.default.createFile(atPath: splitPath, contents: Data(buffer: bytes)) else { return }
+  let fraction = bytes.isEmpty ? 0.5 : 0.05 + 0.9 * Double(bytes[bytes.count / 2]) / 255
+  var whole = StreamingTotals()
+  let expected = JUnitParser.countFile(at: splitPath, options: options, into: &whole, split: .never)
+  var halves = StreamingTotals()
+  let result = JUnitParser.countFile(
+    at: splitPath, options: options, into: &halves, split: SplitPolicy(minimumBytes: 1, fraction: fraction))
+  var wholeTotals = whole.totals
+  var halvesTotals = halves.totals
+  wholeTotals.duration = 0
+  halvesTotals.duration = 0
+  guard result == expected, halvesTotals == wholeTotals else {
+    fatalError("a report cut at \(fraction) counts differently: \(result) \(halvesTotals) vs \(expected) \(wholeTotals)")
+  }
+}
+
 private func totals(_ testcases: [TestCaseResult]) -> RunTotals {
   var totals = RunTotals(tests: LogicalTest.group(testcases))
   totals.duration = 0
@@ -49,6 +70,7 @@ public func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeBufferPointer(start: data, count: size)
   for options in [JUnitOptions(workspace: "/work/app"), tinyLimits] {
     let report = read(bytes, options: options)
+    checkSplit(bytes, options: options)
     let tests = LogicalTest.group(report.testcases)
     _ = SummaryRenderer.duration(RunTotals(tests: tests).duration)
     let batch = BatchBody(tests: tests.map { Payloads.result($0, config: config) }, batchIndex: 1)

@@ -15,9 +15,10 @@ struct SplitCandidate: Sendable, Equatable {
   /// Offset of the last byte that can still belong to that start tag: libxml2
   /// reports a start tag's position anywhere up to its closing `>`.
   var tagEnd: Int64
-  /// The BOM and XML declaration, replayed first so the second half is read the same way.
+  /// Everything before the root element (BOM, XML declaration, comments),
+  /// replayed first so the second half is read the same way, on the same lines.
   var declaration: [UInt8]
-  /// Where the scan for open suites starts (just after the declaration).
+  /// Where the root element's start tag, and the scan for open suites, start.
   var bodyStart: Int64
 }
 
@@ -37,6 +38,9 @@ struct OpenSuiteTag: Sendable, Equatable {
   var start: Int64
   var end: Int64
   var bytes: [UInt8]
+  /// Its 1-based line and column in the file (libxml2 quotes the line in messages).
+  var line: Int
+  var column: Int
 }
 
 enum ReportSplitter {
@@ -74,7 +78,7 @@ enum ReportSplitter {
     return nil
   }
 
-  /// The BOM and XML declaration, and where the body starts; nil for reports
+  /// The bytes before the root element, and where it starts; nil for reports
   /// a byte scan cannot read reliably (UTF-16 and other encodings, a DOCTYPE).
   static func prologue(descriptor: Int32) -> (declaration: [UInt8], bodyStart: Int)? {
     var head = [UInt8](repeating: 0, count: 4096)
@@ -100,17 +104,23 @@ enum ReportSplitter {
       }
       index = close + 2
     }
-    // A document type before the root means entity declarations may follow: never split those.
+    // Comments and processing instructions may come before the root. A document
+    // type means entity declarations may follow: never split those.
     var probe = index
     while let open = head[probe...].firstIndex(of: UInt8(ascii: "<")) {
-      if head[open...].starts(with: Array("<!DOCTYPE".utf8)) { return nil }
-      if head[open...].starts(with: Array("<!--".utf8)) || head[open...].starts(with: Array("<?".utf8)) {
-        probe = open + 2
-        continue
+      if head[open...].starts(with: Array("<!--".utf8)) {
+        guard let close = find(Array("-->".utf8), in: head, from: open + 4) else { return nil }
+        probe = close + 3
+      } else if head[open...].starts(with: Array("<?".utf8)) {
+        guard let close = find(Array("?>".utf8), in: head, from: open + 2) else { return nil }
+        probe = close + 2
+      } else if head[open...].starts(with: Array("<!".utf8)) {
+        return nil
+      } else {
+        return (Array(head[..<open]), open)  // the root element's start tag
       }
-      break
     }
-    return (Array(head[..<index]), index)
+    return nil
   }
 
   /// The start tags of the `<testsuites>`/`<testsuite>` elements open at
@@ -120,8 +130,7 @@ enum ReportSplitter {
   static func context(descriptor: Int32, at candidate: SplitCandidate) -> SplitContext? {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: windowSize, alignment: 16)
     defer { buffer.deallocate() }
-    var scanner = SuiteScanner()
-    var lines = candidate.declaration.withUnsafeBytes { LineTally(counting: $0, at: 0) }
+    var scanner = SuiteScanner(lines: candidate.declaration.withUnsafeBytes { LineTally(counting: $0, at: 0) })
     let offset = candidate.offset
     var position = candidate.bodyStart
     while position < offset {
@@ -132,10 +141,10 @@ enum ReportSplitter {
       guard let used = scanner.scan(window, at: position, isLast: position + Int64(count) == offset), used > 0 else {
         return nil
       }
-      lines.add(UnsafeRawBufferPointer(rebasing: window[0..<used]), at: position)
       position += Int64(used)
     }
     guard !scanner.isInMarkupSkipped, !scanner.stack.isEmpty else { return nil }
+    let lines = scanner.lines
     return SplitContext(
       openSuites: scanner.stack, line: lines.newlines + 1, column: Int(offset - lines.lastNewline))
   }
@@ -231,6 +240,10 @@ struct LineTally {
 /// Follows suite start and end tags through a report's bytes, window by window.
 struct SuiteScanner {
   private(set) var stack: [OpenSuiteTag] = []
+  /// Newlines up to where the scan has used its windows.
+  private(set) var lines: LineTally
+  /// How far into the current window `lines` has counted.
+  private var countedTo = 0
   /// The end of a comment, CDATA section or processing instruction being skipped.
   private var skipping: [UInt8]?
   /// Inside a comment, CDATA section or processing instruction (not at a tag).
@@ -241,7 +254,24 @@ struct SuiteScanner {
   /// Scans a window that starts at file offset `base`; returns how many bytes
   /// were used (the rest start a construct the next window must hold whole),
   /// or nil when the report cannot be followed this way.
+  init(lines: LineTally) {
+    self.lines = lines
+  }
+
   mutating func scan(_ window: UnsafeRawBufferPointer, at base: Int64, isLast: Bool) -> Int? {
+    countedTo = 0
+    guard let used = scanTags(window, at: base, isLast: isLast) else { return nil }
+    countLines(window, at: base, upTo: used)
+    return used
+  }
+
+  private mutating func countLines(_ window: UnsafeRawBufferPointer, at base: Int64, upTo end: Int) {
+    guard end > countedTo else { return }
+    lines.add(UnsafeRawBufferPointer(rebasing: window[countedTo..<end]), at: base + Int64(countedTo))
+    countedTo = end
+  }
+
+  private mutating func scanTags(_ window: UnsafeRawBufferPointer, at base: Int64, isLast: Bool) -> Int? {
     guard let start = window.baseAddress else { return 0 }
     var index = 0
     while index < window.count {
@@ -289,8 +319,11 @@ struct SuiteScanner {
           return open > 0 && !isLast ? open : nil
         }
         if window[close - 1] != UInt8(ascii: "/") {
+          countLines(window, at: base, upTo: open)
           stack.append(
-            OpenSuiteTag(start: base + Int64(open), end: base + Int64(close), bytes: Array(window[open...close])))
+            OpenSuiteTag(
+              start: base + Int64(open), end: base + Int64(close), bytes: Array(window[open...close]),
+              line: lines.newlines + 1, column: Int(base + Int64(open) - lines.lastNewline)))
         }
         index = close + 1
       default:

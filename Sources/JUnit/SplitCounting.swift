@@ -168,16 +168,27 @@ final class SecondHalfCount: @unchecked Sendable {
     let session = SAXSession(
       path: path, options: options, delivery: .tallies({ self.totals.count($0, result: $1) }, wantsDetails: { self.totals.wantsDetails(of: $0) }))
     // The replayed start tags build the first half's suite state; nothing is
-    // delivered for a suite's start, so all this half delivers is its own.
-    let replayed = candidate.declaration + guess.openSuites.flatMap(\.bytes)
-    guard replayed.withUnsafeBytes({ session.feed($0) }), session.continuesAt(line: guess.line, column: guess.column)
-    else {
+    // delivered for a suite's start, so all this half delivers is its own. Each
+    // is read on its line in the file (libxml2 quotes it in messages), and the
+    // file from the split tag on from the tag's own line and column.
+    guard replay(guess, into: session) else {
       // Not expected once the first half confirms the same tags; if it happens, refuse the split.
       cancelled.withLock { $0 = true }
       return
     }
     readError = JUnitParser.feed(descriptor, from: candidate.offset, to: session, stop: { [self] in isCancelled })
     result = session.finish(readError: readError)
+  }
+
+  private func replay(_ guess: SplitContext, into session: SAXSession) -> Bool {
+    guard let root = guess.openSuites.first,
+      (candidate.declaration + root.bytes).withUnsafeBytes({ session.feed($0) })
+    else { return false }
+    for tag in guess.openSuites.dropFirst() {
+      guard session.continuesAt(line: tag.line, column: tag.column), tag.bytes.withUnsafeBytes({ session.feed($0) })
+      else { return false }
+    }
+    return session.continuesAt(line: guess.line, column: guess.column)
   }
 
   /// Whether libxml2's positions of the open suites (from the first half) are

@@ -142,11 +142,14 @@ import Testing
     ("bad end tag", "<testcase name=\"x\"></testcas>"),
     ("entity", "<testcase name=\"x &custom; y\"/>"),
     ("bad attribute", "  <testcase name=x/>"),
+    // libxml2's message quotes the line of the suite opened before the cut, and of the root.
+    ("suite end tag", "  </testsuitx>"),
+    ("root end tag", "  </testsuite>\n</testsuitez>"),
   ])
   func aReportBrokenAfterTheCutFailsAsItWouldWhole(_ kind: String, _ breakage: String) throws {
     let directory = try ProjectPaths.temporaryDirectory("split-broken")
     defer { try? FileManager.default.removeItem(at: directory) }
-    var xml = "<?xml version=\"1.0\"?>\n<testsuites>\n  <testsuite name=\"one\">\n"
+    var xml = "<?xml version=\"1.0\"?>\n<!-- written by\n  a test -->\n<testsuites>\n  <testsuite name=\"one\">\n"
     for test in 0..<40 { xml += "    <testcase classname=\"c\" name=\"t\(test)\"\(test == 3 ? "><error/></testcase>" : "/>")\n" }
     xml += "  </testsuite>\n  <testsuite name=\"two\">\n"
     for test in 0..<40 { xml += "    <testcase classname=\"d\" name=\"t\(test)\"/>\n" }
@@ -158,6 +161,9 @@ import Testing
     var whole = StreamingTotals()
     let expected = JUnitParser.countFile(at: path, into: &whole, split: .never)
     #expect(expected.error != nil, "\(kind) must break the report")
+    if kind == "suite end tag" || kind == "root end tag" {
+      #expect(expected.error?.description.contains(kind == "root end tag" ? "testsuites line 4" : "testsuite line ") == true)
+    }
     var held = 0
     for fraction in [0.3, 0.6, 0.9] {
       var totals = StreamingTotals()
