@@ -127,13 +127,17 @@ enum ReportSplitter {
   /// `offset`, outermost first, read from `bodyStart` on. Comments, CDATA
   /// sections and processing instructions are skipped; nil when the bytes
   /// cannot be read this way (a DOCTYPE, an unbalanced end tag, a huge tag).
-  static func context(descriptor: Int32, at candidate: SplitCandidate) -> SplitContext? {
+  /// `stop` is asked before each window: the first half may have broken off already.
+  static func context(
+    descriptor: Int32, at candidate: SplitCandidate, stop: () -> Bool = { false }
+  ) -> SplitContext? {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: windowSize, alignment: 16)
     defer { buffer.deallocate() }
     var scanner = SuiteScanner(lines: candidate.declaration.withUnsafeBytes { LineTally(counting: $0, at: 0) })
     let offset = candidate.offset
     var position = candidate.bodyStart
     while position < offset {
+      if stop() { return nil }
       let wanted = Int(min(Int64(windowSize), offset - position))
       let count = pread(descriptor, buffer.baseAddress, wanted, off_t(position))
       guard count > 0 else { return nil }

@@ -39,7 +39,7 @@ extension JUnitParser {
     countFileSplitting(at: path, options: options, into: &totals, split: split).result
   }
 
-  /// What became of a split (for tests and benchmarks).
+  /// What became of a split (tests check that cuts hold or are refused as expected).
   enum SplitOutcome: Equatable {
     /// Too small, not a plain UTF-8 report, or no testcase near the target.
     case notTried
@@ -162,7 +162,7 @@ final class SecondHalfCount: @unchecked Sendable {
       return
     }
     defer { close(descriptor) }
-    guess = ReportSplitter.context(descriptor: descriptor, at: candidate)
+    guess = ReportSplitter.context(descriptor: descriptor, at: candidate, stop: { [self] in isCancelled })
     guessed.signal()
     guard let guess, !isCancelled else { return }
     let session = SAXSession(
