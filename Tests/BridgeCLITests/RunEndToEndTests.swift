@@ -203,7 +203,7 @@ import Testing
     defer { Task { await workspace.stop() } }
     let started = ContinuousClock.now
     let output = try await workspace.testbridge(
-      ["run", "--timeout", "2", "--grace", "1.5", "--", "/bin/sh", "-c", "trap 'echo got TERM' TERM; while :; do sleep 0.05; done"])
+      ["run", "--timeout", "2", "--grace", "1.5", "--", "perl", "-e", Self.survivesTerm])
     let elapsed = ContinuousClock.now - started
     // The 2 s timeout leaves the shell time to set its trap even on a loaded machine.
     #expect(output.status == 124)
@@ -211,6 +211,11 @@ import Testing
     #expect(output.stderr.contains("timed out after 2s and was stopped with SIGKILL (exit 124)"))
     #expect(elapsed >= .seconds(3.5), "SIGKILL came \(elapsed) after the start, before the grace period ended")
   }
+
+  /// Notes SIGTERM on stdout and carries on until killed. Perl rather than a shell
+  /// loop: `sleep` in a shell loop forks, and a loaded machine once saw the shell
+  /// end within the grace period after the group's SIGTERM.
+  static let survivesTerm = "$| = 1; $SIG{TERM} = sub { print \"got TERM\\n\" }; select(undef, undef, undef, 0.05) while 1;"
 
   // MARK: - Reports
 

@@ -106,10 +106,12 @@ import Testing
     let directory = try ProcessProbe.temporaryDirectory()
     let marker = directory.appendingPathComponent("term")
     // SIGTERM is noted and survived; only the SIGKILL after the grace period ends the child.
-    // The timeout leaves the shell time to set its trap even on a loaded machine.
-    let script = "trap 'echo term > \"\(marker.path)\"' TERM; while :; do sleep 0.05; done"
+    // Perl, not a shell loop whose `sleep` forks (a loaded machine once saw such a
+    // shell end within the grace period); the timeout leaves time to set the handler.
+    let script = "$SIG{TERM} = sub { open(my $f, '>', $ARGV[0]); print $f \"term\\n\"; close $f }; select(undef, undef, undef, 0.05) while 1;"
     let options = RunOptions(timeout: .seconds(2), gracePeriod: .seconds(1))
-    let result = await runner.run(.shell(script), options: options, output: RecordingOutput())
+    let result = await runner.run(
+      ChildCommand("perl", arguments: ["-e", script, marker.path]), options: options, output: RecordingOutput())
     #expect(result.termination == .timedOut(signal: SIGKILL))
     #expect(result.exitCode == 124)
     #expect(FileManager.default.fileExists(atPath: marker.path), "SIGTERM came first")
