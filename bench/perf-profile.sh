@@ -13,8 +13,8 @@ REPORT=${1:-bench-data/large-1024mb.xml}
 TOP=${2:-15}
 command -v perf >/dev/null 2>&1 || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
 
-swift build -c release >/dev/null
-BIN="$(swift build -c release --show-bin-path)/testbridge"
+swift build -c release --static-swift-stdlib --build-path bench-data/build-static >/dev/null
+BIN="bench-data/build-static/release/testbridge"
 mkdir -p bench-data/perf
 DATA=bench-data/perf/$(basename "${REPORT//\*/x}").perf.data
 rm -f "$DATA" "$DATA.old"
