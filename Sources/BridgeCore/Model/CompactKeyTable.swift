@@ -142,7 +142,7 @@ final class CompactKeyTable: @unchecked Sendable {
 
   /// Merges every key of `later` (keys counted after this table's) into this
   /// table, emptying `later` a partition at a time so the two never hold all
-  /// their keys twice over. `releasingMemory` is called every few hundred
+  /// their keys twice over (two workers take half the partitions each). `releasingMemory` is called every 64
   /// partitions: when `later` was filled on another thread its memory sits in
   /// another malloc arena, which this table's growth cannot reuse.
   func absorb(_ later: CompactKeyTable, releasingMemory: @escaping @Sendable () -> Void = {}) {
