@@ -41,7 +41,7 @@ public enum JUnitParser {
   public static func parseFile(
     at path: String, options: JUnitOptions = JUnitOptions(), onTestCase: @escaping (TestCaseResult) -> Void
   ) -> FileParseResult {
-    readFile(path, options: options, delivery: .results(onTestCase))
+    readReport(path, options: options, delivery: .results(onTestCase)).result
   }
 
   /// Counts the report at `path`: `onTally` gets each testcase's ``TestCaseTally``
@@ -52,19 +52,7 @@ public enum JUnitParser {
   public static func countFile(
     at path: String, options: JUnitOptions = JUnitOptions(), onTally: @escaping TallyHandler
   ) -> FileParseResult {
-    readFile(path, options: options, delivery: .tallies(onTally))
-  }
-
-  private static func readFile(_ path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery) -> FileParseResult {
-    let descriptor: Int32
-    switch openReport(path, options: options) {
-    case .failure(let refused): return refused.result
-    case .success(let opened): descriptor = opened.descriptor
-    }
-    defer { close(descriptor) }
-    let session = SAXSession(path: path, options: options, delivery: delivery)
-    let readError = feed(descriptor, from: 0, to: session)
-    return session.finish(readError: readError)
+    readReport(path, options: options, delivery: .tallies(onTally)).result
   }
 
   /// A report opened for reading, or why it was not.

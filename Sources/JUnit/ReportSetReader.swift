@@ -66,13 +66,10 @@ public struct ReportSetReader: Sendable {
   ) {
     let options = options
     let split = options.threads == 1 ? .never : split
-    var counted = totals
-    totals = StreamingTotals(failureLimit: counted.failureLimit)
     countEachFile(
       paths,
-      stream: { path in JUnitParser.countFile(at: path, options: options, into: &counted, split: split) },
-      onTally: { counted.count($0, result: $1) }, onFile: onFile)
-    totals = counted
+      stream: { path in JUnitParser.countFile(at: path, options: options, into: &totals, split: split) },
+      onTally: { totals.count($0, result: $1) }, onFile: onFile)
   }
 
   private func countEachFile(

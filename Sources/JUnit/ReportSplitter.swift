@@ -17,7 +17,7 @@ struct SplitCandidate: Sendable, Equatable {
   var tagEnd: Int64
   /// Everything before the root element (BOM, XML declaration, comments),
   /// replayed first so the second half is read the same way, on the same lines.
-  var declaration: [UInt8]
+  var prologue: [UInt8]
   /// Where the root element's start tag, and the scan for open suites, start.
   var bodyStart: Int64
 }
@@ -51,7 +51,7 @@ enum ReportSplitter {
   /// Finds the first `<testcase` tag at or after `target`, when the report is
   /// one a split can be tried on: UTF-8 (or ASCII) without a document type.
   static func candidate(descriptor: Int32, size: Int64, target: Int64) -> SplitCandidate? {
-    guard let (declaration, bodyStart) = prologue(descriptor: descriptor), target > Int64(bodyStart), target < size
+    guard let (prologue, bodyStart) = Self.prologue(descriptor: descriptor), target > Int64(bodyStart), target < size
     else { return nil }
     var position = target
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: windowSize, alignment: 16)
@@ -68,7 +68,7 @@ enum ReportSplitter {
           continue
         }
         return SplitCandidate(
-          offset: position + Int64(found), tagEnd: position + Int64(end), declaration: declaration,
+          offset: position + Int64(found), tagEnd: position + Int64(end), prologue: prologue,
           bodyStart: Int64(bodyStart))
       }
       // Keep enough bytes that a tag cut by the window is seen whole next time.
@@ -80,7 +80,7 @@ enum ReportSplitter {
 
   /// The bytes before the root element, and where it starts; nil for reports
   /// a byte scan cannot read reliably (UTF-16 and other encodings, a DOCTYPE).
-  static func prologue(descriptor: Int32) -> (declaration: [UInt8], bodyStart: Int)? {
+  static func prologue(descriptor: Int32) -> (bytes: [UInt8], bodyStart: Int)? {
     var head = [UInt8](repeating: 0, count: 4096)
     let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
     guard count > 0 else { return nil }
@@ -88,7 +88,7 @@ enum ReportSplitter {
     return prologue(head)
   }
 
-  static func prologue(_ head: [UInt8]) -> (declaration: [UInt8], bodyStart: Int)? {
+  static func prologue(_ head: [UInt8]) -> (bytes: [UInt8], bodyStart: Int)? {
     var index = 0
     if head.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
     guard index < head.count, head[index] == UInt8(ascii: "<"), index + 1 < head.count, head[index + 1] != 0 else {
@@ -133,7 +133,7 @@ enum ReportSplitter {
   ) -> SplitContext? {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: windowSize, alignment: 16)
     defer { buffer.deallocate() }
-    var scanner = SuiteScanner(lines: candidate.declaration.withUnsafeBytes { LineTally(counting: $0, at: 0) })
+    var scanner = SuiteScanner(lines: candidate.prologue.withUnsafeBytes { LineTally(counting: $0, at: 0) })
     let offset = candidate.offset
     var position = candidate.bodyStart
     while position < offset {

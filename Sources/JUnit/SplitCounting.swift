@@ -52,15 +52,14 @@ extension JUnitParser {
   static func countFileSplitting(
     at path: String, options: JUnitOptions, into totals: inout StreamingTotals, split: SplitPolicy
   ) -> (result: FileParseResult, split: SplitOutcome) {
-    var secondHalf: SecondHalfCount?
     let failureLimit = totals.failureLimit
-    let result = withoutActuallyEscaping({ (tally: TestCaseTally, full: () -> TestCaseResult) in
+    let (result, secondHalf) = withoutActuallyEscaping({ (tally: TestCaseTally, full: () -> TestCaseResult) in
       totals.count(tally, result: full)
     }) { handler in
       withoutActuallyEscaping({ totals.wantsDetails(of: $0) }) { wantsDetails in
-        readHalves(
-          path, options: options, split: split, delivery: .tallies(handler, wantsDetails: wantsDetails),
-          failureLimit: failureLimit, secondHalf: &secondHalf)
+        readReport(
+          path, options: options, delivery: .tallies(handler, wantsDetails: wantsDetails), split: split,
+          failureLimit: failureLimit)
       }
     }
     guard let secondHalf else { return (result, .notTried) }
@@ -71,20 +70,23 @@ extension JUnitParser {
 }
 
 extension JUnitParser {
-  /// Reads the first half of a report into `delivery`, with the second half
-  /// (`secondHalf`, when a split is tried) counted on its own thread meanwhile.
-  private static func readHalves(
-    _ path: String, options: JUnitOptions, split: SplitPolicy, delivery: ReportBuilder.Delivery, failureLimit: Int,
-    secondHalf: inout SecondHalfCount?
-  ) -> FileParseResult {
+  /// Reads a report into `delivery`. When `split` says the report is large
+  /// enough, only up to the split tag: the second half is counted meanwhile on a
+  /// thread of its own (returned, for its totals to be joined) with room for
+  /// `failureLimit` failing tests.
+  static func readReport(
+    _ path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery, split: SplitPolicy = .never,
+    failureLimit: Int = 0
+  ) -> (result: FileParseResult, secondHalf: SecondHalfCount?) {
     let descriptor: Int32
     let size: Int64?
     switch openReport(path, options: options) {
-    case .failure(let refused): return refused.result
+    case .failure(let refused): return (refused.result, nil)
     case .success(let opened): (descriptor, size) = (opened.descriptor, opened.regularFileSize)
     }
     defer { close(descriptor) }
     let session = SAXSession(path: path, options: options, delivery: delivery)
+    var secondHalf: SecondHalfCount?
     if let size, size >= split.minimumBytes,
       let candidate = ReportSplitter.candidate(
         descriptor: descriptor, size: size, target: Int64(Double(size) * split.fraction))
@@ -97,9 +99,9 @@ extension JUnitParser {
     let readError = feed(descriptor, from: 0, to: session)
     guard session.stoppedAtSplit, let secondHalf else {
       secondHalf?.cancel()
-      return session.finish(readError: readError)
+      return (session.finish(readError: readError), secondHalf)
     }
-    return secondHalf.finish(firstHalfTestcases: session.builder.testcaseCount)
+    return (secondHalf.finish(firstHalfTestcases: session.builder.testcaseCount), secondHalf)
   }
 }
 
@@ -182,7 +184,7 @@ final class SecondHalfCount: @unchecked Sendable {
 
   private func replay(_ guess: SplitContext, into session: SAXSession) -> Bool {
     guard let root = guess.openSuites.first,
-      (candidate.declaration + root.bytes).withUnsafeBytes({ session.feed($0) })
+      (candidate.prologue + root.bytes).withUnsafeBytes({ session.feed($0) })
     else { return false }
     for tag in guess.openSuites.dropFirst() {
       guard session.continuesAt(line: tag.line, column: tag.column), tag.bytes.withUnsafeBytes({ session.feed($0) })
