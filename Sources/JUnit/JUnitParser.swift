@@ -34,7 +34,7 @@ public enum JUnitParser {
   static let parserOptions: Int32 = Int32(
     XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
 
-  static let chunkSize = 256 * 1024
+  static let chunkSize = 64 * 1024
 
   /// Reads the report at `path`, calling `onTestCase` for each testcase in document order.
   @discardableResult
@@ -186,7 +186,11 @@ final class SAXSession {
   var stopError: JUnitError?
   var sawData = false
   /// Set while reading the first half of a split report: where it may stop.
-  var splitWatch: SplitWatch?
+  var splitWatch: SplitWatch? {
+    didSet { splitOffset = splitWatch?.candidate.offset ?? .max }
+  }
+  /// The split tag's offset, read at every start tag without copying `splitWatch`.
+  private var splitOffset: Int64 = .max
   /// Bytes handed to ``feed(_:)`` so far, the chunk being parsed included.
   private var fedBytes: Int64 = 0
   /// libxml2's positions of the open `<testsuites>`/`<testsuite>` start tags, kept while `splitWatch` is set.
@@ -233,6 +237,7 @@ final class SAXSession {
       // pieces and drain each one.
       let inCDATA = context.pointee.instate == XML_PARSER_CDATA_SECTION
       let piece = inCDATA ? min(Self.cdataPiece, chunk.count - offset) : chunk.count - offset
+      testbridge_shrinkPushInput(context)
       guard xmlParseChunk(context, base + offset, Int32(piece), 0) == 0, stopError == nil else { return false }
       offset += piece
       guard drainCDATA(context) else { return false }
@@ -256,9 +261,8 @@ final class SAXSession {
   /// suites, and at the split's `<testcase` tag asks the second half whether its
   /// guess of them holds. True when parsing stopped there (the tag is the second half's).
   func reachesSplit(_ name: ElementName) -> Bool {
-    guard let watch = splitWatch, let context else { return false }
     let isSuite = name == .testsuite || name == .testsuites
-    guard isSuite || fedBytes > watch.candidate.offset else { return false }
+    guard isSuite || fedBytes > splitOffset, let watch = splitWatch, let context else { return false }
     let position = Int64(xmlByteConsumed(context))
     if position < watch.candidate.offset {
       if isSuite { openSuitePositions.append(position) }

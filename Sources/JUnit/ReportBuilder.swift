@@ -46,6 +46,8 @@ final class ReportBuilder {
   let options: JUnitOptions
   let delivery: Delivery
   private let wantsDetails: ((UInt64) -> Bool)?
+  /// The counting delivery's handler, taken out of `delivery` once.
+  private let tallyHandler: TallyHandler?
   private let counting: Bool
   @exclusivity(unchecked) private(set) var testcaseCount = 0
   @exclusivity(unchecked) private(set) var rootElement: String?
@@ -98,8 +100,12 @@ final class ReportBuilder {
   init(options: JUnitOptions, delivery: Delivery) {
     self.options = options
     self.delivery = delivery
-    if case .tallies = delivery { counting = true } else { counting = false }
-    if case .tallies(_, let wanted?) = delivery { wantsDetails = wanted } else { wantsDetails = nil }
+    switch delivery {
+    case .results:
+      (counting, tallyHandler, wantsDetails) = (false, nil, nil)
+    case .tallies(let handler, let wanted):
+      (counting, tallyHandler, wantsDetails) = (true, handler, wanted)
+    }
     resultText = CappedText(limit: options.limits.maxResultTextBytes)
     systemOut = CappedText(limit: options.limits.maxOutputBytes)
     systemErr = CappedText(limit: options.limits.maxOutputBytes)
@@ -325,9 +331,9 @@ final class ReportBuilder {
   }
 
   private func finishTestCase() {
-    if case .tallies(let handler, _) = delivery {
+    if let tallyHandler {
       capture = .none
-      finishCountedTestCase(handler)
+      finishCountedTestCase(tallyHandler)
       return
     }
     guard var finished = testcase.take() else { return }

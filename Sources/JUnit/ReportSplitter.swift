@@ -224,17 +224,25 @@ struct LineTally {
   }
 
   mutating func add(_ bytes: UnsafeRawBufferPointer, at base: Int64) {
-    // Eight bytes at a time: a byte of `word ^ newlines` is zero where there
-    // was a newline; adding 0x7F to its low seven bits sets the top bit of
-    // every byte but those (no carry crosses a byte).
-    let words = bytes.count / 8
+    // Sixteen bytes at a time: a lane of the comparison is all ones (-1) at a
+    // newline, so subtracting it counts newlines per lane; the lanes are added
+    // up before any can pass 255. (A popcount per word is emulated on the
+    // portable x86-64 baseline and took three times as long.)
+    let blocks = bytes.count / 16
+    let newline = SIMD16<UInt8>(repeating: 0x0A)
     var found = 0
-    for index in 0..<words {
-      let word = bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) ^ 0x0A0A_0A0A_0A0A_0A0A
-      let nonzero = ((word & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | word
-      found += (~nonzero & 0x8080_8080_8080_8080).nonzeroBitCount
+    var block = 0
+    while block < blocks {
+      var lanes = SIMD16<UInt8>()
+      let end = min(blocks, block + 255)
+      while block < end {
+        let chunk = bytes.loadUnaligned(fromByteOffset: block * 16, as: SIMD16<UInt8>.self)
+        lanes &-= unsafeBitCast(chunk .== newline, to: SIMD16<UInt8>.self)
+        block += 1
+      }
+      found += Int(SIMD16<UInt16>(truncatingIfNeeded: lanes).wrappedSum())
     }
-    for index in (words * 8)..<bytes.count where bytes[index] == 0x0A { found += 1 }
+    for index in (blocks * 16)..<bytes.count where bytes[index] == 0x0A { found += 1 }
     guard found > 0 else { return }
     newlines += found
     if let last = bytes.lastIndex(of: 0x0A) { lastNewline = base + Int64(last) }

@@ -17,8 +17,14 @@ public struct StreamingTotals: Sendable {
   /// Failing tests kept for display with their key hashes, in the order they
   /// failed; at most ``failureLimit``, so a scan beats hashing every testcase.
   private var failures: [(hash: UInt64, testcase: TestCaseResult)] = [] {
-    didSet { failureFilter = failures.reduce(0) { $0 | Self.filterBit($1.hash) } }
+    didSet {
+      failureHashes = failures.map(\.hash)
+      failureFilter = failureHashes.reduce(0) { $0 | Self.filterBit($1) }
+    }
   }
+  /// The kept failures' hashes alone: scanned for every testcase, and plain
+  /// integers need no reference counting as results would.
+  private var failureHashes: [UInt64] = []
   /// One bit per kept failing test's hash, so most testcases (not among them)
   /// are told apart without scanning the list.
   private var failureFilter: UInt64 = 0
@@ -27,7 +33,7 @@ public struct StreamingTotals: Sendable {
 
   private func keptIndex(of hash: UInt64) -> Int? {
     guard failureFilter & Self.filterBit(hash) != 0 else { return nil }
-    return failures.firstIndex { $0.hash == hash }
+    return failureHashes.firstIndex(of: hash)
   }
   public let failureLimit: Int
 
@@ -72,7 +78,7 @@ public struct StreamingTotals: Sendable {
     if tally.status == .failed || tally.status == .error {
       if let kept {
         failures[kept].testcase = result()
-      } else if failures.count < failureLimit {
+      } else if failureHashes.count < failureLimit {
         failures.append((hash, result()))
       }
     } else if let kept {
@@ -111,7 +117,7 @@ public struct StreamingTotals: Sendable {
   /// with this key hash if it fails: while there is room for failing tests, or
   /// when the test is among them.
   public func wantsDetails(of keyHash: UInt64) -> Bool {
-    failures.count < failureLimit || keptIndex(of: keyHash) != nil
+    failureHashes.count < failureLimit || keptIndex(of: keyHash) != nil
   }
 
   private static func state(_ tally: TestCaseTally) -> UInt8 {
