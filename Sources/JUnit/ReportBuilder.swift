@@ -38,8 +38,9 @@ final class ReportBuilder {
     case results((TestCaseResult) -> Void)
     /// Counting skips output and properties and makes no Strings for a
     /// testcase unless the consumer asks for the full result. `wantsDetails`
-    /// says, from a testcase's key hash at its start tag, whether the consumer
-    /// may ask for it; when not, failure messages and text are not even read.
+    /// is called once per testcase, with its key hash at its start tag, and
+    /// says whether the consumer may ask for it; when not, failure messages
+    /// and text are not even read.
     case tallies(TallyHandler, wantsDetails: ((UInt64) -> Bool)? = nil)
   }
 

@@ -50,6 +50,8 @@ final class CompactKeyTable: @unchecked Sendable {
   private let partitions: UnsafeMutablePointer<Partition>
   /// How a key's stored state and a new one combine (the old state is nil for a new key).
   private let merge: @Sendable (UInt8?, UInt8) -> UInt8
+  /// Keeps the reads of ``prefetch(_:)`` from being optimised away.
+  private var touched: UInt64 = 0
 
   init(merge: @escaping @Sendable (UInt8?, UInt8) -> UInt8) {
     self.merge = merge
@@ -92,6 +94,16 @@ final class CompactKeyTable: @unchecked Sendable {
     let merged = merge(self.state(of: hash), state) & 0xF
     mergeLater(hash, state)
     return merged
+  }
+
+  /// Reads the partition and log entry that a merge of `hash` will touch, so
+  /// that a merge soon after finds them in the processor's cache rather than
+  /// waiting for memory (the read completes while other work goes on).
+  @inline(__always)
+  func prefetch(_ hash: UInt64) {
+    let partition = partitions + Self.split(hash).partition
+    let position = partition.pointee.logCount
+    if position > 0 { touched &+= partition.pointee.log![position - 1] }
   }
 
   /// Merges `state` into the key's stored state, without telling the result.
@@ -159,7 +171,7 @@ final class CompactKeyTable: @unchecked Sendable {
         let source = later.partitions[index]
         replaceSorted(of: partitions + index, merging: source.sorted, source.sortedCount, readingSecond: Self.loadSorted)
         Self.release(&later.partitions[index])
-        if index % 64 == 63 { releasingMemory() }
+        if index % 100000 == 99999 { releasingMemory() }
       }
     }
   }

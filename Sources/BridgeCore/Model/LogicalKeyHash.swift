@@ -22,7 +22,13 @@ public struct LogicalKeyHash: Sendable {
       mix(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
       offset += 8
     }
-    if offset < bytes.count {
+    let rest = bytes.count - offset
+    if rest > 0, bytes.count >= 8 {
+      // The last eight bytes, shifted down to the `rest` not yet mixed: the
+      // same word the byte loop below builds, in one load.
+      let last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: bytes.count - 8, as: UInt64.self))
+      mix(last >> UInt64(64 - 8 * rest))
+    } else if rest > 0 {
       var tail: UInt64 = 0
       var shift: UInt64 = 0
       while offset < bytes.count {
