@@ -104,9 +104,15 @@ import Testing
     #expect(Self.histogram(earlier) == model.histogram)
     #expect(Self.histogram(later).isEmpty, "the absorbed table is left empty")
     #expect(Self.histogram(copy) == before, "a copy taken before is not changed")
-    // The emptied table counts afresh.
+    // The emptied table counts afresh, and the joined one counts on (its logs were let go).
     later.mergeLater(42 << 8, 3)
     #expect(later.state(of: 42 << 8) == 3)
+    for _ in 0..<5_000 {
+      let hash = Self.hash(&generator, partitions: 5, keys: 3_000)
+      let state = UInt8(generator.next() % 16)
+      #expect(earlier.merge(hash, state) == model.merge(hash, state))
+    }
+    #expect(Self.histogram(earlier) == model.histogram)
   }
 
   @Test func aCopyKeepsItsOwnLogs() {

@@ -165,15 +165,79 @@ final class CompactKeyTable: @unchecked Sendable {
     let workers = 2
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       let range = (worker * Self.partitionCount / workers)..<((worker + 1) * Self.partitionCount / workers)
+      var scratch = Scratch()
+      defer { scratch.memory?.deallocate() }
       for index in range {
-        sortLog(of: partitions + index)
-        later.sortLog(of: later.partitions + index)
-        let source = later.partitions[index]
-        replaceSorted(of: partitions + index, merging: source.sorted, source.sortedCount, readingSecond: Self.loadSorted)
-        Self.release(&later.partitions[index])
-        if index % 100000 == 99999 { releasingMemory() }
+        absorbPartition(index, of: later, through: &scratch)
+        if index % 64 == 63 { releasingMemory() }
       }
     }
+  }
+
+  /// A worker's buffer for the two arrays being merged.
+  private struct Scratch {
+    var memory: UnsafeMutableRawPointer?
+    var capacity = 0
+
+    mutating func reserve(_ bytes: Int) -> UnsafeMutableRawPointer {
+      if bytes > capacity || memory == nil {
+        memory?.deallocate()
+        capacity = max(bytes, 2 * capacity)
+        memory = .allocate(byteCount: capacity, alignment: 8)
+      }
+      return memory!
+    }
+  }
+
+  /// Merges one partition of `later` into this table's. Each side's log is
+  /// folded into its array in a worker's scratch buffer, and all four buffers
+  /// are freed before the merged array is allocated, so it can take their
+  /// place in the heap. (Sorting each log into a new array first left holes
+  /// too small for the next partition's: the join peaked 9 MB higher on a
+  /// 1 GB report.) The logs are not kept: counting more grows them again.
+  private func absorbPartition(_ index: Int, of later: CompactKeyTable, through scratch: inout Scratch) {
+    let earlier = partitions + index
+    let other = later.partitions + index
+    let earlierLog = earlier.pointee.log.map { fold($0, count: earlier.pointee.logCount) } ?? 0
+    let laterLog = other.pointee.log.map { fold($0, count: other.pointee.logCount) } ?? 0
+    let earlierRun = earlier.pointee.sortedCount + earlierLog
+    let laterRun = other.pointee.sortedCount + laterLog
+    let runs = scratch.reserve(Self.sortedBytes(earlierRun) + Self.sortedBytes(laterRun))
+    let laterRunStart = runs + Self.sortedBytes(earlierRun)
+    let earlierKeys = merge(earlier.pointee, foldedLog: earlierLog, into: runs)
+    let laterKeys = merge(other.pointee, foldedLog: laterLog, into: laterRunStart)
+    Self.release(&earlier.pointee)
+    Self.release(&other.pointee)
+    guard earlierKeys + laterKeys > 0 else { return }
+    let merged = UnsafeMutableRawPointer.allocate(byteCount: Self.sortedBytes(earlierKeys + laterKeys), alignment: 8)
+    earlier.pointee.sorted = merged
+    earlier.pointee.sortedCount = write(into: merged) { store in
+      mergeSorted(runs, earlierKeys, with: laterRunStart, laterKeys, readingSecond: Self.loadSorted, store)
+    }
+  }
+
+  /// Writes a partition's array merged with its folded log (the first
+  /// `foldedLog` entries of the log) to `destination`; returns the count.
+  private func merge(_ partition: Partition, foldedLog: Int, into destination: UnsafeMutableRawPointer) -> Int {
+    write(into: destination) { store in
+      mergeSorted(
+        partition.sorted, partition.sortedCount, with: partition.log.map(UnsafeRawPointer.init), foldedLog,
+        readingSecond: Self.loadFolded, store)
+    }
+  }
+
+  /// Stores the entries `produce` hands out, in order, as 6-byte entries; returns how many.
+  @inline(__always)
+  private func write(
+    into destination: UnsafeMutableRawPointer, _ produce: ((UInt64) -> Void) -> Void
+  ) -> Int {
+    var written = 0
+    produce {
+      // Entries are written in order, so an 8-byte store only covers bytes not yet written.
+      destination.storeBytes(of: $0, toByteOffset: written * Self.entryBytes, as: UInt64.self)
+      written += 1
+    }
+    return written
   }
 
   // MARK: - Partitions
@@ -255,11 +319,9 @@ final class CompactKeyTable: @unchecked Sendable {
     guard count > 0 else { return }
     let merged = UnsafeMutableRawPointer.allocate(
       byteCount: Self.sortedBytes(partition.pointee.sortedCount + count), alignment: 8)
-    var written = 0
-    mergeSorted(partition.pointee.sorted, partition.pointee.sortedCount, with: second, count, readingSecond: readingSecond) {
-      // Entries are written in order, so an 8-byte store only covers bytes not yet written.
-      merged.storeBytes(of: $0, toByteOffset: written * Self.entryBytes, as: UInt64.self)
-      written += 1
+    let written = write(into: merged) { store in
+      mergeSorted(
+        partition.pointee.sorted, partition.pointee.sortedCount, with: second, count, readingSecond: readingSecond, store)
     }
     partition.pointee.sorted?.deallocate()
     partition.pointee.sorted = merged
