@@ -47,7 +47,14 @@ final class CompactKeyTable: @unchecked Sendable {
     var logCapacity = 0
   }
 
-  private let partitions: UnsafeMutablePointer<Partition>
+  private var partitions: UnsafeMutablePointer<Partition>
+  /// Keys counted after this table's, joined by ``absorb(_:releasingMemory:)``
+  /// and not merged in yet: reading the totals walks both tables as they are,
+  /// and the first change to this table merges them. The totals of a report
+  /// whose halves were counted on two threads are then read with no merge at
+  /// all (and without the merge's memory).
+  private var joined: CompactKeyTable?
+  private var releaseWhileMerging: @Sendable () -> Void = {}
   /// How a key's stored state and a new one combine (the old state is nil for a new key).
   private let merge: @Sendable (UInt8?, UInt8) -> UInt8
   /// Keeps the reads of ``prefetch(_:)`` from being optimised away.
@@ -85,6 +92,8 @@ final class CompactKeyTable: @unchecked Sendable {
       }
       copy.partitions[index] = target
     }
+    copy.joined = joined?.copy()
+    copy.releaseWhileMerging = releaseWhileMerging
     return copy
   }
 
@@ -109,6 +118,7 @@ final class CompactKeyTable: @unchecked Sendable {
   /// Merges `state` into the key's stored state, without telling the result.
   @inline(__always)
   func mergeLater(_ hash: UInt64, _ state: UInt8) {
+    if _slowPath(joined != nil) { mergeJoined() }
     let (index, fingerprint) = Self.split(hash)
     let partition = partitions + index
     if partition.pointee.logCount == partition.pointee.logCapacity { makeRoom(in: partition) }
@@ -126,34 +136,55 @@ final class CompactKeyTable: @unchecked Sendable {
     for position in 0..<partition.logCount where partition.log![position] >> Self.fingerprintShift == fingerprint {
       state = merge(state, UInt8(partition.log![position] & 0xF)) & 0xF
     }
+    if let later = joined?.state(of: hash) { state = state.map { merge($0, later) & 0xF } ?? later }
     return state
   }
 
   /// Calls `body` with the state of every key.
   func forEachState(_ body: (UInt8) -> Void) {
-    var scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: Self.minLogCapacity)
-    var scratchCapacity = Self.minLogCapacity
-    defer { scratch.deallocate() }
+    var logCopy = Scratch()
+    var runs = Scratch()
+    defer {
+      logCopy.memory?.deallocate()
+      runs.memory?.deallocate()
+    }
     for index in 0..<Self.partitionCount {
       let partition = partitions[index]
-      // Folded in a copy: reading the totals leaves the table as it was.
-      if partition.logCount > scratchCapacity {
-        scratch.deallocate()
-        scratchCapacity = partition.logCapacity
-        scratch = .allocate(capacity: scratchCapacity)
+      // Logs are folded in a copy: reading the totals leaves the table as it was.
+      let folded = foldedCopy(of: partition, into: &logCopy)
+      guard let later = joined?.partitions[index] else {
+        mergeSorted(
+          partition.sorted, partition.sortedCount, with: logCopy.memory, folded, readingSecond: Self.loadFolded
+        ) { body(UInt8($0 & 0xF)) }
+        continue
       }
-      scratch.update(from: partition.log ?? scratch, count: partition.logCount)
-      let folded = fold(scratch, count: partition.logCount)
-      mergeSorted(
-        partition.sorted, partition.sortedCount, with: UnsafeRawPointer(scratch), folded, readingSecond: Self.loadFolded
-      ) { body(UInt8($0 & 0xF)) }
+      // A joined table not merged yet: this partition's keys as one run, the
+      // joined table's as another, and the two walked as one.
+      let earlierBytes = Self.sortedBytes(partition.sortedCount + folded)
+      let memory = runs.reserve(earlierBytes + Self.sortedBytes(later.sortedCount + later.logCount))
+      let earlierKeys = merge(partition, foldedLog: folded, from: logCopy.memory, into: memory)
+      let laterFolded = foldedCopy(of: later, into: &logCopy)
+      let laterKeys = merge(later, foldedLog: laterFolded, from: logCopy.memory, into: memory + earlierBytes)
+      mergeSorted(memory, earlierKeys, with: memory + earlierBytes, laterKeys, readingSecond: Self.loadSorted) {
+        body(UInt8($0 & 0xF))
+      }
     }
+  }
+
+  /// Folds a copy of a partition's log into sorted entries in `scratch`; returns how many.
+  private func foldedCopy(of partition: Partition, into scratch: inout Scratch) -> Int {
+    guard let log = partition.log, partition.logCount > 0 else { return 0 }
+    let copy = scratch.reserve(partition.logCount * 8).bindMemory(to: UInt64.self, capacity: partition.logCount)
+    copy.update(from: log, count: partition.logCount)
+    return fold(copy, count: partition.logCount)
   }
 
   /// Entries held in the sorted arrays and logs (tests check that memory
   /// follows the number of distinct keys).
   var storedEntries: Int {
-    (0..<Self.partitionCount).reduce(0) { $0 + partitions[$1].sortedCount + partitions[$1].logCount }
+    (0..<Self.partitionCount).reduce(joined?.storedEntries ?? 0) {
+      $0 + partitions[$1].sortedCount + partitions[$1].logCount
+    }
   }
 
   /// Merges every key of `later` (keys counted after this table's) into this
@@ -162,6 +193,21 @@ final class CompactKeyTable: @unchecked Sendable {
   /// partitions: when `later` was filled on another thread its memory sits in
   /// another malloc arena, which this table's growth cannot reuse.
   func absorb(_ later: CompactKeyTable, releasingMemory: @escaping @Sendable () -> Void = {}) {
+    // At most one table waits to be merged, and it has none of its own.
+    mergeJoined()
+    later.mergeJoined()
+    let moved = CompactKeyTable(merge: merge)
+    swap(&moved.partitions, &later.partitions)
+    joined = moved
+    releaseWhileMerging = releasingMemory
+  }
+
+  /// Merges the joined table's keys into this table's, partition by partition
+  /// on two workers.
+  private func mergeJoined() {
+    guard let later = joined else { return }
+    joined = nil
+    let releasingMemory = releaseWhileMerging
     let workers = 2
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       let range = (worker * Self.partitionCount / workers)..<((worker + 1) * Self.partitionCount / workers)
@@ -204,8 +250,8 @@ final class CompactKeyTable: @unchecked Sendable {
     let laterRun = other.pointee.sortedCount + laterLog
     let runs = scratch.reserve(Self.sortedBytes(earlierRun) + Self.sortedBytes(laterRun))
     let laterRunStart = runs + Self.sortedBytes(earlierRun)
-    let earlierKeys = merge(earlier.pointee, foldedLog: earlierLog, into: runs)
-    let laterKeys = merge(other.pointee, foldedLog: laterLog, into: laterRunStart)
+    let earlierKeys = merge(earlier.pointee, foldedLog: earlierLog, from: earlier.pointee.log, into: runs)
+    let laterKeys = merge(other.pointee, foldedLog: laterLog, from: other.pointee.log, into: laterRunStart)
     Self.release(&earlier.pointee)
     Self.release(&other.pointee)
     guard earlierKeys + laterKeys > 0 else { return }
@@ -216,13 +262,13 @@ final class CompactKeyTable: @unchecked Sendable {
     }
   }
 
-  /// Writes a partition's array merged with its folded log (the first
-  /// `foldedLog` entries of the log) to `destination`; returns the count.
-  private func merge(_ partition: Partition, foldedLog: Int, into destination: UnsafeMutableRawPointer) -> Int {
+  /// Writes a partition's array merged with its folded log (`foldedLog`
+  /// entries at `log`) to `destination`; returns the count.
+  private func merge(
+    _ partition: Partition, foldedLog: Int, from log: UnsafeMutableRawPointer?, into destination: UnsafeMutableRawPointer
+  ) -> Int {
     write(into: destination) { store in
-      mergeSorted(
-        partition.sorted, partition.sortedCount, with: partition.log.map(UnsafeRawPointer.init), foldedLog,
-        readingSecond: Self.loadFolded, store)
+      mergeSorted(partition.sorted, partition.sortedCount, with: log, foldedLog, readingSecond: Self.loadFolded, store)
     }
   }
 
