@@ -51,8 +51,4 @@ static inline void testbridge_shrinkPushInput(xmlParserCtxtPtr context) {
 #include <malloc.h>
 static inline void testbridge_releaseFreeMemory(void) { malloc_trim(0); }
 
-// Lets threads started from now on share the existing malloc arenas instead of
-// each getting its own, so memory one thread frees can serve another's growth.
-static inline void testbridge_shareMallocArenas(void) { mallopt(M_ARENA_MAX, 1); }
-
 #endif

@@ -144,9 +144,10 @@ final class SecondHalfCount: @unchecked Sendable {
   }
 
   func start() {
-    // The second half's table is emptied into the first's at the end; in one
-    // malloc arena the memory it frees there serves the first table's growth.
-    testbridge_shareMallocArenas()
+    // The thread gets a malloc arena of its own (glibc's default): both halves
+    // allocate as their tables grow, and one shared arena made them wait on
+    // each other's lock. Memory the second half's table frees when it is
+    // merged goes back to the system (`testbridge_releaseFreeMemory`).
     let thread = Thread { [self] in
       run()
       done.signal()

@@ -187,9 +187,11 @@ final class CompactKeyTable: @unchecked Sendable {
     }
   }
 
-  /// Merges every key of `later` (keys counted after this table's) into this
-  /// table, emptying `later` a partition at a time so the two never hold all
-  /// their keys twice over (two workers take half the partitions each). `releasingMemory` is called every 64
+  /// Takes every key of `later` (keys counted after this table's) as counted
+  /// here, leaving `later` empty. The keys are joined, not merged: see
+  /// `joined`. When they are merged (two workers take half the partitions
+  /// each), `later` is emptied a partition at a time so the two never hold
+  /// all their keys twice over, and `releasingMemory` is called every 64
   /// partitions: when `later` was filled on another thread its memory sits in
   /// another malloc arena, which this table's growth cannot reuse.
   func absorb(_ later: CompactKeyTable, releasingMemory: @escaping @Sendable () -> Void = {}) {
