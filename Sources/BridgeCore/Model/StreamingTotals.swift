@@ -1,8 +1,9 @@
 /// Totals over a stream of testcases without keeping them.
 ///
-/// Each logical test is remembered as 6 bytes in a ``CompactKeyTable``: 56 bits
-/// of a ``LogicalKeyHash`` of its key and 4 bits of state, so a report with
-/// millions of testcases is counted in tens of megabytes. Two different tests
+/// Each logical test is remembered as a 6-byte entry in a ``CompactKeyTable``
+/// (56 bits of a ``LogicalKeyHash`` of its key and 4 bits of state), and about
+/// a byte more while recent keys wait in its logs, so a report with millions
+/// of testcases is counted in tens of megabytes. Two different tests
 /// whose hashes collide would be merged (about one chance in 10^4 for five
 /// million tests); the in-memory path (``LogicalTest/group(_:)``) is exact and
 /// is used by every output that lists tests.
