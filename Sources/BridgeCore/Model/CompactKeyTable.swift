@@ -1,6 +1,6 @@
 import Dispatch
 
-/// A set of 64-bit key hashes, each with 4 bits of state, in about 6.5 bytes a key.
+/// A set of 64-bit key hashes, each with 4 bits of state, in about 7 bytes a key.
 ///
 /// The hash's top 12 bits choose one of 4,096 partitions, so a partition needs
 /// to keep only 44 more bits of it (56 bits in all: two tests out of five
@@ -22,7 +22,7 @@ import Dispatch
 final class CompactKeyTable: @unchecked Sendable {
   // Not thread-safe; each table is used by one owner at a time, and a shared
   // one is copied before it is changed (StreamingTotals checks uniqueness).
-  // `absorb` works on disjoint partitions from two threads.
+  // `mergeJoined` works on disjoint partitions from two threads.
   private static let partitionBits = 12
   private static let partitionCount = 1 << partitionBits
   private static let fingerprintBits: UInt64 = 44
@@ -334,7 +334,12 @@ final class CompactKeyTable: @unchecked Sendable {
   private func sortLog(of partition: UnsafeMutablePointer<Partition>) {
     guard let log = partition.pointee.log, partition.pointee.logCount > 0 else { return }
     let folded = fold(log, count: partition.pointee.logCount)
-    replaceSorted(of: partition, merging: UnsafeRawPointer(log), folded, readingSecond: Self.loadFolded)
+    let merged = UnsafeMutableRawPointer.allocate(
+      byteCount: Self.sortedBytes(partition.pointee.sortedCount + folded), alignment: 8)
+    let count = merge(partition.pointee, foldedLog: folded, from: log, into: merged)
+    partition.pointee.sorted?.deallocate()
+    partition.pointee.sorted = merged
+    partition.pointee.sortedCount = count
     partition.pointee.logCount = 0
   }
 
@@ -356,24 +361,6 @@ final class CompactKeyTable: @unchecked Sendable {
       keys += 1
     }
     return keys
-  }
-
-  /// Replaces the partition's sorted array by its merge with `count` later
-  /// entries read by `readingSecond`.
-  private func replaceSorted(
-    of partition: UnsafeMutablePointer<Partition>, merging second: UnsafeRawPointer?, _ count: Int,
-    readingSecond: (UnsafeRawPointer, Int) -> UInt64
-  ) {
-    guard count > 0 else { return }
-    let merged = UnsafeMutableRawPointer.allocate(
-      byteCount: Self.sortedBytes(partition.pointee.sortedCount + count), alignment: 8)
-    let written = write(into: merged) { store in
-      mergeSorted(
-        partition.pointee.sorted, partition.pointee.sortedCount, with: second, count, readingSecond: readingSecond, store)
-    }
-    partition.pointee.sorted?.deallocate()
-    partition.pointee.sorted = merged
-    partition.pointee.sortedCount = written
   }
 
   /// Walks two ascending runs of entries as one, calling `body` once per key;
