@@ -266,7 +266,8 @@ final class ReportBuilder {
     countedLine = nil
     countedDuration = nil
     countedStatusAttribute = nil
-    countedResults.removeAll(keepingCapacity: true)
+    // Most testcases have no result element: skip the generic removal's call.
+    if !countedResults.isEmpty { countedResults.removeAll(keepingCapacity: true) }
     var name = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     var classname: UnsafeBufferPointer<UInt8>?
     var file: UnsafeBufferPointer<UInt8>?

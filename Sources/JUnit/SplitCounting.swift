@@ -56,7 +56,7 @@ extension JUnitParser {
     let (result, secondHalf) = withoutActuallyEscaping({ (tally: TestCaseTally, full: () -> TestCaseResult) in
       totals.count(tally, result: full)
     }) { handler in
-      withoutActuallyEscaping({ totals.startCounting($0) }) { wantsDetails in
+      withoutActuallyEscaping({ totals.wantsDetails(of: $0) }) { wantsDetails in
         readReport(
           path, options: options, delivery: .tallies(handler, wantsDetails: wantsDetails), split: split,
           failureLimit: failureLimit)
@@ -169,7 +169,7 @@ final class SecondHalfCount: @unchecked Sendable {
     guessed.signal()
     guard let guess, !isCancelled else { return }
     let session = SAXSession(
-      path: path, options: options, delivery: .tallies({ self.totals.count($0, result: $1) }, wantsDetails: { self.totals.startCounting($0) }))
+      path: path, options: options, delivery: .tallies({ self.totals.count($0, result: $1) }, wantsDetails: { self.totals.wantsDetails(of: $0) }))
     // The replayed start tags build the first half's suite state; nothing is
     // delivered for a suite's start, so all this half delivers is its own. Each
     // is read on its line in the file (libxml2 quotes it in messages), and the

@@ -70,6 +70,33 @@ import Testing
     #expect(Self.histogram(table) == model.histogram)
   }
 
+  /// Counted with `mergeLater` alone, keys wait in the pending buffer (16,384
+  /// of them) before their logs: reads find them there, in order, before and
+  /// after it fills and is handed out.
+  @Test(arguments: [(1, 50), (64, 100_000), (4_096, 1_000_000)] as [(UInt64, UInt64)])
+  func keysStillPendingAreRead(partitions: UInt64, keys: UInt64) {
+    var generator = SplitMix(seed: partitions &+ keys)
+    let table = CompactKeyTable(merge: Self.merge)
+    var model = Model()
+    for step in 0..<70_000 {
+      // The low 8 bits are not the table's: a key may come with any.
+      let hash = Self.hash(&generator, partitions: partitions, keys: keys) | generator.next() & 0xFF
+      let state = UInt8(generator.next() % 16)
+      let expected = model.merge(hash, state)
+      table.mergeLater(hash, state)
+      if step % 1_999 == 0 {
+        #expect(table.state(of: hash) == expected, "step \(step)")
+        let probe = Self.hash(&generator, partitions: partitions, keys: keys)
+        #expect(table.state(of: probe) == model.state(of: probe), "step \(step)")
+      }
+      if step % 9_001 == 0 {
+        #expect(Self.histogram(table) == model.histogram, "step \(step)")
+        #expect(Self.histogram(table.copy()) == model.histogram, "copy at step \(step)")
+      }
+    }
+    #expect(Self.histogram(table) == model.histogram)
+  }
+
   @Test func memoryFollowsDistinctKeysNotRepeats() {
     let table = CompactKeyTable(merge: Self.merge)
     for attempt in 0..<200_000 { table.mergeLater(0xABC0_0000_0000_1200, UInt8(attempt % 8)) }

@@ -16,6 +16,13 @@ import Dispatch
 /// least), so memory follows the number of distinct keys, however often a key
 /// repeats.
 ///
+/// Keys counted with ``mergeLater(_:_:)`` first wait in one short buffer of
+/// arrival order, handed out to the logs when it fills. Between two keys a
+/// parser streams through far more bytes than the processor's caches hold, so
+/// appending each key to its log at once waited on memory for every key; the
+/// buffer's hand-out touches the logs back to back, and the processor fetches
+/// many of them at once.
+///
 /// States are combined by `merge`, which must be associative with nil as its
 /// identity (`merge(merge(a, b), c) == merge(a, merge(b, c))`): a log's
 /// attempts are folded among themselves before they meet the array's.
@@ -31,7 +38,11 @@ final class CompactKeyTable: @unchecked Sendable {
   /// the attempts of one key in order), then the state.
   private static let sequenceShift: UInt64 = 4
   private static let fingerprintShift: UInt64 = 20
-  private static let maxLogCapacity = 1 << 16
+  /// At most 2^15 so a log and the whole pending buffer together fit the 16
+  /// sequence bits (``forEachState(_:)`` folds them in one copy).
+  private static let maxLogCapacity = 1 << 15
+  /// Keys waiting to be handed to their logs: 128 KiB.
+  private static let pendingCapacity = 1 << 14
   private static let minLogCapacity = 32
   /// A sorted entry: fingerprint above 4 bits of state, stored in 6 bytes.
   private static let entryBytes = 6
@@ -57,19 +68,25 @@ final class CompactKeyTable: @unchecked Sendable {
   private var releaseWhileMerging: @Sendable () -> Void = {}
   /// How a key's stored state and a new one combine (the old state is nil for a new key).
   private let merge: @Sendable (UInt8?, UInt8) -> UInt8
-  /// Keeps the reads of ``prefetch(_:)`` from being optimised away.
-  private var touched: UInt64 = 0
+  /// Keys counted after every log entry, in arrival order, not handed to their
+  /// logs yet: the hash's top 56 bits (all the table keeps) over 4 bits of
+  /// state. Empty whenever `joined` is set. Reading the table never hands them
+  /// out (a table shared between threads is only read), it reads them where they are.
+  private let pending: UnsafeMutablePointer<UInt64>
+  private var pendingCount = 0
 
   init(merge: @escaping @Sendable (UInt8?, UInt8) -> UInt8) {
     self.merge = merge
     partitions = .allocate(capacity: Self.partitionCount)
     partitions.initialize(repeating: Partition(), count: Self.partitionCount)
+    pending = .allocate(capacity: Self.pendingCapacity)
   }
 
   deinit {
     for index in 0..<Self.partitionCount { Self.release(&partitions[index]) }
     partitions.deinitialize(count: Self.partitionCount)
     partitions.deallocate()
+    pending.deallocate()
   }
 
   /// An independent table with the same keys and states.
@@ -92,6 +109,8 @@ final class CompactKeyTable: @unchecked Sendable {
       }
       copy.partitions[index] = target
     }
+    copy.pending.update(from: pending, count: pendingCount)
+    copy.pendingCount = pendingCount
     copy.joined = joined?.copy()
     copy.releaseWhileMerging = releaseWhileMerging
     return copy
@@ -100,31 +119,42 @@ final class CompactKeyTable: @unchecked Sendable {
   /// Merges `state` into the key's stored state, returning the result.
   @discardableResult
   func merge(_ hash: UInt64, _ state: UInt8) -> UInt8 {
+    if _slowPath(joined != nil) { mergeJoined() }
+    handOutPending()
     let merged = merge(self.state(of: hash), state) & 0xF
-    mergeLater(hash, state)
+    appendToLog(Self.pendingEntry(hash, state))
     return merged
-  }
-
-  /// Reads the partition and log entry that a merge of `hash` will touch, so
-  /// that a merge soon after finds them in the processor's cache rather than
-  /// waiting for memory (the read completes while other work goes on).
-  @inline(__always)
-  func prefetch(_ hash: UInt64) {
-    let partition = partitions + Self.split(hash).partition
-    let position = partition.pointee.logCount
-    if position > 0 { touched &+= partition.pointee.log![position - 1] }
   }
 
   /// Merges `state` into the key's stored state, without telling the result.
   @inline(__always)
   func mergeLater(_ hash: UInt64, _ state: UInt8) {
     if _slowPath(joined != nil) { mergeJoined() }
-    let (index, fingerprint) = Self.split(hash)
+    if _slowPath(pendingCount == Self.pendingCapacity) { handOutPending() }
+    pending[pendingCount] = Self.pendingEntry(hash, state)
+    pendingCount += 1
+  }
+
+  /// The 56 bits of the hash that ``split(_:)`` reads, over the state.
+  @inline(__always)
+  private static func pendingEntry(_ hash: UInt64, _ state: UInt8) -> UInt64 {
+    hash & ~0xFF | UInt64(state & 0xF)
+  }
+
+  /// Appends the pending keys to their partitions' logs, in arrival order.
+  private func handOutPending() {
+    for index in 0..<pendingCount { appendToLog(pending[index]) }
+    pendingCount = 0
+  }
+
+  @inline(__always)
+  private func appendToLog(_ entry: UInt64) {
+    let (index, fingerprint) = Self.split(entry)
     let partition = partitions + index
     if partition.pointee.logCount == partition.pointee.logCapacity { makeRoom(in: partition) }
     let position = partition.pointee.logCount
     partition.pointee.log![position] =
-      fingerprint << Self.fingerprintShift | UInt64(position) << Self.sequenceShift | UInt64(state & 0xF)
+      fingerprint << Self.fingerprintShift | UInt64(position) << Self.sequenceShift | entry & 0xF
     partition.pointee.logCount = position + 1
   }
 
@@ -136,6 +166,9 @@ final class CompactKeyTable: @unchecked Sendable {
     for position in 0..<partition.logCount where partition.log![position] >> Self.fingerprintShift == fingerprint {
       state = merge(state, UInt8(partition.log![position] & 0xF)) & 0xF
     }
+    for position in 0..<pendingCount where pending[position] & ~0xFF == hash & ~0xFF {
+      state = merge(state, UInt8(pending[position] & 0xF)) & 0xF
+    }
     if let later = joined?.state(of: hash) { state = state.map { merge($0, later) & 0xF } ?? later }
     return state
   }
@@ -144,14 +177,17 @@ final class CompactKeyTable: @unchecked Sendable {
   func forEachState(_ body: (UInt8) -> Void) {
     var logCopy = Scratch()
     var runs = Scratch()
+    let waiting = PendingByPartition(pending, count: pendingCount)
     defer {
       logCopy.memory?.deallocate()
       runs.memory?.deallocate()
+      waiting.release()
     }
     for index in 0..<Self.partitionCount {
       let partition = partitions[index]
-      // Logs are folded in a copy: reading the totals leaves the table as it was.
-      let folded = foldedCopy(of: partition, into: &logCopy)
+      // Logs are folded in a copy (with the keys still pending after them):
+      // reading the totals leaves the table as it was.
+      let folded = foldedCopy(of: partition, then: waiting.entries(of: index), into: &logCopy)
       guard let later = joined?.partitions[index] else {
         mergeSorted(
           partition.sorted, partition.sortedCount, with: logCopy.memory, folded, readingSecond: Self.loadFolded
@@ -171,16 +207,60 @@ final class CompactKeyTable: @unchecked Sendable {
     }
   }
 
-  /// Folds a copy of a partition's log into sorted entries in `scratch`; returns how many.
-  private func foldedCopy(of partition: Partition, into scratch: inout Scratch) -> Int {
-    guard let log = partition.log, partition.logCount > 0 else { return 0 }
-    let copy = scratch.reserve(partition.logCount * 8).bindMemory(to: UInt64.self, capacity: partition.logCount)
-    copy.update(from: log, count: partition.logCount)
-    return fold(copy, count: partition.logCount)
+  /// Folds a copy of a partition's log, and then of its pending keys, into
+  /// sorted entries in `scratch`; returns how many.
+  private func foldedCopy(
+    of partition: Partition, then waiting: UnsafeBufferPointer<UInt64> = .init(start: nil, count: 0),
+    into scratch: inout Scratch
+  ) -> Int {
+    let count = partition.logCount + waiting.count
+    guard count > 0 else { return 0 }
+    let copy = scratch.reserve(count * 8).bindMemory(to: UInt64.self, capacity: count)
+    if let log = partition.log { copy.update(from: log, count: partition.logCount) }
+    for (offset, entry) in waiting.enumerated() {
+      let position = partition.logCount + offset
+      copy[position] =
+        Self.split(entry).fingerprint << Self.fingerprintShift | UInt64(position) << Self.sequenceShift | entry & 0xF
+    }
+    return fold(copy, count: count)
+  }
+
+  /// The pending keys grouped by partition, each group in arrival order (a
+  /// counting sort), for reading the table without handing them out.
+  private struct PendingByPartition {
+    private var grouped: UnsafeMutablePointer<UInt64>?
+    private var starts: UnsafeMutablePointer<Int>?
+
+    init(_ pending: UnsafePointer<UInt64>, count: Int) {
+      guard count > 0 else { return }
+      let partitionCount = CompactKeyTable.partitionCount
+      let starts = UnsafeMutablePointer<Int>.allocate(capacity: partitionCount + 1)
+      starts.initialize(repeating: 0, count: partitionCount + 1)
+      for index in 0..<count { starts[CompactKeyTable.split(pending[index]).partition + 1] += 1 }
+      for partition in 0..<partitionCount { starts[partition + 1] += starts[partition] }
+      let grouped = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+      var next = Array(UnsafeBufferPointer(start: starts, count: partitionCount))
+      for index in 0..<count {
+        let partition = CompactKeyTable.split(pending[index]).partition
+        grouped[next[partition]] = pending[index]
+        next[partition] += 1
+      }
+      (self.grouped, self.starts) = (grouped, starts)
+    }
+
+    func entries(of partition: Int) -> UnsafeBufferPointer<UInt64> {
+      guard let grouped, let starts else { return UnsafeBufferPointer(start: nil, count: 0) }
+      return UnsafeBufferPointer(start: grouped + starts[partition], count: starts[partition + 1] - starts[partition])
+    }
+
+    func release() {
+      grouped?.deallocate()
+      starts?.deallocate()
+    }
   }
 
   /// Entries held in the sorted arrays and logs (tests check that memory
-  /// follows the number of distinct keys).
+  /// follows the number of distinct keys); the fixed pending buffer is not counted.
   var storedEntries: Int {
     (0..<Self.partitionCount).reduce(joined?.storedEntries ?? 0) {
       $0 + partitions[$1].sortedCount + partitions[$1].logCount
@@ -198,6 +278,8 @@ final class CompactKeyTable: @unchecked Sendable {
     // At most one table waits to be merged, and it has none of its own.
     mergeJoined()
     later.mergeJoined()
+    handOutPending()
+    later.handOutPending()
     let moved = CompactKeyTable(merge: merge)
     swap(&moved.partitions, &later.partitions)
     joined = moved

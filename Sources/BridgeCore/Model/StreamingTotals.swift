@@ -114,16 +114,6 @@ public struct StreamingTotals: Sendable {
     later = StreamingTotals(failureLimit: later.failureLimit)
   }
 
-  /// Called at a testcase's start tag, ahead of ``count(_:result:)`` at its
-  /// end: tells ``wantsDetails(of:)``, and meanwhile fetches the key's place in
-  /// the table into the processor's cache (a report's testcases land in
-  /// thousands of places, too many for the cache to hold them all).
-  public mutating func startCounting(_ keyHash: UInt64) -> Bool {
-    if !isKnownUniquelyReferenced(&table) { table = table.copy() }
-    table.prefetch(keyHash)
-    return wantsDetails(of: keyHash)
-  }
-
   /// Whether ``count(_:result:)`` may ask for the full result of a testcase
   /// with this key hash if it fails: while there is room for failing tests, or
   /// when the test is among them.
