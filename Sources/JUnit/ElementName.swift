@@ -84,3 +84,50 @@ enum ElementName: UInt8 {
     }
   }
 }
+
+/// Classifications of names remembered by address.
+///
+/// libxml2 interns every element and attribute name of a parse in its parser
+/// context's dictionary, which keeps them until the context is freed: within
+/// one context a name always arrives at the same address, and an address
+/// never holds another name. So each name is compared byte by byte once, and
+/// then told by its address. One cache serves one parser context only.
+final class InternedNames<Kind> {
+  private static var slotCount: Int { 32 }
+  private let addresses: UnsafeMutablePointer<UInt>
+  private let kinds: UnsafeMutablePointer<Kind>
+  private let classify: (UnsafePointer<UInt8>) -> Kind
+
+  init(classify: @escaping (UnsafePointer<UInt8>) -> Kind, placeholder: Kind) {
+    self.classify = classify
+    addresses = .allocate(capacity: Self.slotCount)
+    addresses.initialize(repeating: 0, count: Self.slotCount)
+    kinds = .allocate(capacity: Self.slotCount)
+    kinds.initialize(repeating: placeholder, count: Self.slotCount)
+  }
+
+  deinit {
+    addresses.deallocate()
+    kinds.deinitialize(count: Self.slotCount)
+    kinds.deallocate()
+  }
+
+  @inline(__always) func kind(of name: UnsafePointer<UInt8>) -> Kind {
+    let address = UInt(bitPattern: name)
+    // Dictionary strings sit a few bytes apart: mix in higher bits too.
+    let slot = Int(truncatingIfNeeded: (address >> 3 ^ address >> 8) & UInt(Self.slotCount - 1))
+    if addresses[slot] == address { return kinds[slot] }
+    let kind = classify(name)
+    addresses[slot] = address
+    kinds[slot] = kind
+    return kind
+  }
+}
+
+extension InternedNames where Kind == ElementName {
+  convenience init() { self.init(classify: ElementName.init, placeholder: .other) }
+}
+
+extension InternedNames where Kind == TestCaseAttribute {
+  convenience init() { self.init(classify: TestCaseAttribute.init, placeholder: .other) }
+}

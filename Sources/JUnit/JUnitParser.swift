@@ -197,6 +197,8 @@ final class SAXSession {
   private var openSuitePositions: [Int64] = []
   /// The first half reached the split and the second half's guess held: the parser stopped there.
   private(set) var stoppedAtSplit = false
+  /// Element names of this session's one parser context, told by address.
+  let elementNames = InternedNames<ElementName>()
 
   init(path: String, options: JUnitOptions, delivery: ReportBuilder.Delivery) {
     _ = LibXML2Setup.initialized
@@ -391,7 +393,7 @@ final class SAXSession {
       guard let user, let localName else { return }
       let list = AttributeList(base: attributes, count: Int(attributeCount))
       Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { session in
-        let name = ElementName(localName)
+        let name = session.elementNames.kind(of: localName)
         if session.splitWatch != nil, session.reachesSplit(name) { return }
         do throws(StartRefusal) {
           try session.builder.start(name, rawName: localName, attributes: list)
@@ -404,7 +406,7 @@ final class SAXSession {
     handler.endElementNs = { user, localName, _, _ in
       guard let user, let localName else { return }
       Unmanaged<SAXSession>.fromOpaque(user)._withUnsafeGuaranteedRef { session in
-        let name = ElementName(localName)
+        let name = session.elementNames.kind(of: localName)
         if session.splitWatch != nil { session.suiteEnded(name) }
         session.builder.end(name)
         session.followCapture()

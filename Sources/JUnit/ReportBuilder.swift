@@ -74,6 +74,8 @@ final class ReportBuilder {
   @exclusivity(unchecked) private var countedDuration: Double?
   @exclusivity(unchecked) private var countedStatusAttribute: String?
   @exclusivity(unchecked) private var countedResults: [ResultElement] = []
+  /// Testcase attribute names, told by address: a builder is fed by one parser context.
+  private let testcaseAttributes = InternedNames<TestCaseAttribute>()
   /// The counted testcase's key hash, known from its start tag.
   @exclusivity(unchecked) private var countedHash: UInt64 = 0
   /// Whether the counted testcase's messages and failure text may be asked for.
@@ -239,7 +241,7 @@ final class ReportBuilder {
     var sawTime = false
     // One pass over the attributes: this runs for every testcase of every report.
     attributes.forEach { localName, value in
-      switch TestCaseAttribute(localName) {
+      switch testcaseAttributes.kind(of: localName) {
       case .name:
         started.name = AttributeList.decode(value)
         nameHasAt = value.baseAddress.map { memchr($0, 0x40, value.count) != nil } ?? false
@@ -273,7 +275,7 @@ final class ReportBuilder {
     var file: UnsafeBufferPointer<UInt8>?
     var sawTime = false
     attributes.forEach { localName, value in
-      switch TestCaseAttribute(localName) {
+      switch testcaseAttributes.kind(of: localName) {
       case .name: name = value
       case .classname: classname = value
       case .file: file = value

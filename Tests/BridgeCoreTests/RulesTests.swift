@@ -18,6 +18,25 @@ import Testing
   @Test func missingIsUnknown() {
     #expect(DurationParser.seconds(nil) == nil)
   }
+
+  /// Plain decimals take a shortcut; it must read exactly what strtod reads
+  /// (Swift's `Double(String)`), up to the 17 digits it takes and past them.
+  @Test func plainDecimalsReadAsStrtodDoes() {
+    var generator = SystemRandomNumberGenerator()
+    let edges = [".", "5.", ".5", "0", "0.000", "1000000000", "1000000000.001", "12345678901234567", "123456789012345678",
+      "9007199254740993", "0.30000000000000004", "99999999999999999", "4.35", "0.1"]
+    var inputs = edges
+    for _ in 0..<5_000 {
+      let digits = Int.random(in: 1...19, using: &generator)
+      var text = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+      if Bool.random(using: &generator) { text.insert(".", at: text.index(text.startIndex, offsetBy: Int.random(in: 0...digits))) }
+      inputs.append(text)
+    }
+    for text in inputs {
+      let expected = Double(text).flatMap { $0 <= DurationParser.maxSeconds ? $0 : nil }
+      #expect(DurationParser.seconds(text) == expected, "\(text)")
+    }
+  }
 }
 
 @Suite struct TestIdentifiersTests {

@@ -17,40 +17,45 @@ public enum DurationParser {
 
   /// Parses straight from attribute bytes; runs once per testcase.
   public static func seconds(bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    if let plain = plainDecimal(bytes) { return plain }
     var start = 0
     var end = bytes.count
     while start < end, isSpace(bytes[start]) { start += 1 }
     while end > start, isSpace(bytes[end - 1]) { end -= 1 }
     guard start < end else { return nil }
-    // Fast path: digits with an optional '.' fraction (what nearly every tool writes).
-    // integer / 10^k is one correctly rounded division, the same result as strtod.
-    var integer: UInt64 = 0
-    var scale: Double = 1
-    var digits = 0
-    var sawDot = false
-    var simple = true
-    for index in start..<end {
-      let byte = bytes[index]
-      if byte >= 0x30, byte <= 0x39 {
-        guard digits < 17 else {
-          simple = false
-          break
-        }
-        integer = integer * 10 + UInt64(byte - 0x30)
-        digits += 1
-        if sawDot { scale *= 10 }
-      } else if byte == UInt8(ascii: "."), !sawDot {
-        sawDot = true
-      } else {
-        simple = false
-        break
-      }
-    }
-    if simple, digits > 0 {
-      let value = Double(integer) / scale
-      return value <= maxSeconds ? value : nil
+    if start > 0 || end < bytes.count, let plain = plainDecimal(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+      return plain
     }
     return slowPath(bytes, start, end)
+  }
+
+  /// Digits with at most one '.', nothing else: what nearly every tool writes,
+  /// read with no trimming or bounds checks; nil for anything else. While the
+  /// integer is exact in a Double, integer / 10^k is one correctly rounded
+  /// division of exact values: the same result as strtod.
+  @inline(__always)
+  private static func plainDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    guard let base = bytes.baseAddress, bytes.count > 0, bytes.count <= 17 else { return nil }
+    var integer: UInt64 = 0
+    var fractionDigits = -1
+    for index in 0..<bytes.count {
+      let digit = base[index] &- 0x30
+      if digit < 10 {
+        integer = integer &* 10 &+ UInt64(digit)
+        if fractionDigits >= 0 { fractionDigits += 1 }
+      } else if base[index] == UInt8(ascii: "."), fractionDigits < 0 {
+        fractionDigits = 0
+      } else {
+        return nil
+      }
+    }
+    // A lone "." has no digit. Past 2^53 the integer itself would be rounded
+    // before the division, and the result could differ from strtod's.
+    guard bytes.count > 1 || fractionDigits < 0, integer <= 1 << 53 else { return nil }
+    var scale: Double = 1  // exact: at most 10^16
+    for _ in 0..<max(0, fractionDigits) { scale *= 10 }
+    let value = Double(integer) / scale
+    return value <= maxSeconds ? value : nil
   }
 
   private static func isSpace(_ byte: UInt8) -> Bool {
