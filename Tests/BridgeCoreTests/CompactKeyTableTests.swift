@@ -31,9 +31,13 @@ import Testing
     var histogram: [UInt8: Int] { states.values.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
   }
 
+  /// The table's states as `forEachState` hands them out; `stateCounts` (two
+  /// workers) must count the same.
   static func histogram(_ table: CompactKeyTable) -> [UInt8: Int] {
     var histogram: [UInt8: Int] = [:]
     table.forEachState { histogram[$0, default: 0] += 1 }
+    let counted = table.stateCounts()
+    #expect(counted == (0..<16).map { histogram[UInt8($0)] ?? 0 }, "stateCounts and forEachState differ")
     return histogram
   }
 

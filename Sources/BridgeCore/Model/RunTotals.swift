@@ -24,14 +24,14 @@ public struct RunTotals: Sendable, Hashable, Codable {
     }
   }
 
-  public mutating func add(outcome: TestOutcome) {
-    tests += 1
+  public mutating func add(outcome: TestOutcome, count: Int = 1) {
+    tests += count
     switch outcome {
-    case .passed: passed += 1
-    case .failed: failed += 1
-    case .error: errors += 1
-    case .skipped: skipped += 1
-    case .flaky: flaky += 1
+    case .passed: passed += count
+    case .failed: failed += count
+    case .error: errors += count
+    case .skipped: skipped += count
+    case .flaky: flaky += count
     }
   }
 

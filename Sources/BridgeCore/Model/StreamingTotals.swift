@@ -142,7 +142,9 @@ public struct StreamingTotals: Sendable {
     var totals = RunTotals()
     totals.testcases = testcases
     totals.duration = duration
-    table.forEachState { totals.add(outcome: Self.outcome($0)) }
+    for (state, count) in table.stateCounts().enumerated() where count > 0 {
+      totals.add(outcome: Self.outcome(UInt8(state)), count: count)
+    }
     return totals
   }
 
