@@ -29,7 +29,7 @@ import Dispatch
 final class CompactKeyTable: @unchecked Sendable {
   // Not thread-safe; each table is used by one owner at a time, and a shared
   // one is copied before it is changed (StreamingTotals checks uniqueness).
-  // `mergeJoined` works on disjoint partitions from two threads.
+  // `mergeJoined` and `stateCounts` work on disjoint partitions from two threads.
   private static let partitionBits = 12
   private static let partitionCount = 1 << partitionBits
   private static let fingerprintBits: UInt64 = 44
