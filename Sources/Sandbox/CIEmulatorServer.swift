@@ -21,8 +21,7 @@ import HTTPServer
 public final class CISandboxServer: Sendable {
   public let github: GitHubEmulator
   public let gitlab: GitLabEmulator
-  private let server: HTTPServer
-  private let base = Locked<URL?>(nil)
+  private let host: LoopbackHost
 
   public init(
     github: GitHubEmulator = GitHubEmulator(),
@@ -31,11 +30,11 @@ public final class CISandboxServer: Sendable {
   ) {
     self.github = github
     self.gitlab = gitlab
-    self.server = HTTPServer(configuration: configuration)
+    self.host = LoopbackHost(configuration: configuration)
   }
 
   /// The base URL while running.
-  public var baseURL: URL? { base.withLock { $0 } }
+  public var baseURL: URL? { host.baseURL }
 
   /// Both emulators' state.
   public func state() async -> CISandboxState {
@@ -47,25 +46,14 @@ public final class CISandboxServer: Sendable {
   public func start() async throws(HTTPServerError) -> URL {
     let github = github
     let gitlab = gitlab
-    let port = try server.start { request in
+    return try await host.start { request in
       await CISandboxServer.route(request, github: github, gitlab: gitlab)
-    }
-    let host = server.configuration.host
-    let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-    let text = "http://\(hostPart):\(port)"
-    guard let url = URL(string: text) else {
-      await server.stop(graceful: false)
-      throw .invalidHost(host)
-    }
-    await gitlab.setBaseURL(text)
-    base.withLock { $0 = url }
-    return url
+    } announce: { await gitlab.setBaseURL($0) }
   }
 
   /// Stops serving (see ``HTTPServer/stop(graceful:)``).
   public func stop(graceful: Bool = true) async {
-    await server.stop(graceful: graceful)
-    base.withLock { $0 = nil }
+    await host.stop(graceful: graceful)
   }
 
   static func route(_ request: ServerRequest, github: GitHubEmulator, gitlab: GitLabEmulator) async

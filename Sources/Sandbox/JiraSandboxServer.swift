@@ -16,21 +16,18 @@ import HTTPServer
 public final class JiraSandboxServer: Sendable {
   /// The emulator answering requests; inspect or script it in-process.
   public let emulator: JiraEmulator
-  private let server: HTTPServer
-  private let base = Locked<URL?>(nil)
+  private let host: LoopbackHost
 
   /// - Parameters:
   ///   - emulator: the emulator to serve (default credentials, see ``JiraEmulator``).
   ///   - configuration: listen address and limits; port 0 (the default) picks a free port.
   public init(emulator: JiraEmulator = JiraEmulator(), configuration: ServerConfiguration = ServerConfiguration()) {
     self.emulator = emulator
-    self.server = HTTPServer(configuration: configuration)
+    self.host = LoopbackHost(configuration: configuration)
   }
 
   /// The base URL while running, e.g. `http://127.0.0.1:53124`.
-  public var baseURL: URL? {
-    base.withLock { $0 }
-  }
+  public var baseURL: URL? { host.baseURL }
 
   /// Starts serving and returns the base URL, `http://127.0.0.1:<port>`.
   ///
@@ -38,20 +35,11 @@ public final class JiraSandboxServer: Sendable {
   @discardableResult
   public func start() async throws(HTTPServerError) -> URL {
     let emulator = emulator
-    let port = try server.start { request in await emulator.handle(request) }
-    let host = server.configuration.host
-    let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-    guard let url = URL(string: "http://\(hostPart):\(port)") else {
-      await server.stop(graceful: false)
-      throw .invalidHost(host)
-    }
-    base.withLock { $0 = url }
-    return url
+    return try await host.start { request in await emulator.handle(request) }
   }
 
   /// Stops serving (see ``HTTPServer/stop(graceful:)``).
   public func stop(graceful: Bool = true) async {
-    await server.stop(graceful: graceful)
-    base.withLock { $0 = nil }
+    await host.stop(graceful: graceful)
   }
 }

@@ -14,8 +14,7 @@ import HTTPServer
 public final class SandboxServer: Sendable {
   /// The emulator answering requests; inspect or script it in-process.
   public let emulator: TestomatioEmulator
-  private let server: HTTPServer
-  private let base = Locked<URL?>(nil)
+  private let host: LoopbackHost
 
   /// - Parameters:
   ///   - emulator: the emulator to serve (default key `tstmt_sandbox`, project `sandbox`).
@@ -25,13 +24,11 @@ public final class SandboxServer: Sendable {
     configuration: ServerConfiguration = ServerConfiguration()
   ) {
     self.emulator = emulator
-    self.server = HTTPServer(configuration: configuration)
+    self.host = LoopbackHost(configuration: configuration)
   }
 
   /// The base URL while running, e.g. `http://127.0.0.1:53124`.
-  public var baseURL: URL? {
-    base.withLock { $0 }
-  }
+  public var baseURL: URL? { host.baseURL }
 
   /// Starts serving and returns the base URL, `http://127.0.0.1:<port>`.
   ///
@@ -39,22 +36,13 @@ public final class SandboxServer: Sendable {
   @discardableResult
   public func start() async throws(HTTPServerError) -> URL {
     let emulator = emulator
-    let port = try server.start { request in await emulator.handle(request) }
-    let host = server.configuration.host
-    let hostPart = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-    let text = "http://\(hostPart):\(port)"
-    guard let url = URL(string: text) else {
-      await server.stop(graceful: false)
-      throw .invalidHost(host)
-    }
-    await emulator.setBaseURL(text)
-    base.withLock { $0 = url }
-    return url
+    return try await host.start { request in
+      await emulator.handle(request)
+    } announce: { await emulator.setBaseURL($0) }
   }
 
   /// Stops serving (see ``HTTPServer/stop(graceful:)``).
   public func stop(graceful: Bool = true) async {
-    await server.stop(graceful: graceful)
-    base.withLock { $0 = nil }
+    await host.stop(graceful: graceful)
   }
 }
