@@ -1,15 +1,13 @@
 import BridgeCore
 import BridgeHTTP
 import Foundation
-import HTTPServer
-import JUnit
 import Sandbox
-import Testomatio
 import Trigger
 
 /// `testbridge demo`: the whole loop on loopback, with no account and no network.
 ///
-/// Local emulators of Jira, Testomat.io and GitHub; `serve` receiving a signed
+/// Local emulators of Jira, Testomat.io and GitHub; `testbridge serve`, started as
+/// a child process and configured through its environment, receiving a signed
 /// webhook for a sample ticket; the CI job played locally by running a bundled
 /// sample suite through `testbridge run` with the inputs CI would get; then the
 /// results in the Testomat.io emulator and the link on the ticket in the Jira
@@ -24,7 +22,7 @@ struct DemoCommand: Command {
       test on purpose, so the results show what a failure looks like; the demo itself exits 0 \
       when every hop worked.
       """,
-    options: [.flag("keep", help: "Keep the emulators running after the demo (Ctrl-C to stop) to explore them.")]
+    options: [.flag("keep", help: "Keep the emulators and serve running after the demo (Ctrl-C to stop) to explore them.")]
   )
 
   static let ticket = "SHOP-101"
@@ -58,31 +56,49 @@ struct DemoCommand: Command {
     hop(1, "emulators on loopback: Testomat.io \(testomatioURL.absoluteString), Jira \(jiraURL.absoluteString), GitHub \(ciURL.absoluteString)")
     out.write("    Jira ticket \(ticket) \"Checkout applies discount codes\"; Testomat.io links \(DemoSuite.tests.filter { $0.jira == ticket }.count) tests to it\n")
 
-    // serve, in this process, on its own HTTP server.
-    let transport = RetryingTransport(base: URLSessionTransport(), policy: RetryPolicy(maxAttempts: 2))
-    let client = TestomatioClient(transport: transport, baseURL: testomatioURL, apiKey: apiKey)
-    let github: GitHubDispatchConfig
+    // serve, as its own process, configured the way an operator configures it.
+    let serve = try DemoServeProcess(
+      executable: selfExecutable(), arguments: ["serve", "--listen", "127.0.0.1:0"],
+      environment: [
+        "PATH": context.environment["PATH"] ?? "/usr/bin:/bin",
+        "TESTOMATIO": apiKey, "TESTOMATIO_URL": testomatioURL.absoluteString,
+        "TESTBRIDGE_WEBHOOK_SECRET": secret,
+        "GITHUB_API_URL": ciURL.absoluteString, "GITHUB_REPOSITORY": "sandbox/tests", "GITHUB_TOKEN": "ghs_sandbox_token",
+        "TESTBRIDGE_GITHUB_WORKFLOW": "testbridge.yml", "TESTBRIDGE_GITHUB_REF": "main",
+      ])
     do {
-      github = try GitHubDispatchConfig.resolve(
-        environment: [:], apiURL: ciURL.absoluteString, repository: "sandbox/tests", token: "ghs_sandbox_token",
-        workflow: "testbridge.yml", ref: "main")
+      try await followTheTicket(
+        serve: serve, testomatio: testomatio, jira: jira, ci: ci, keep: arguments.flag("keep"), context: context,
+        hop: hop)
     } catch {
-      throw CLIError(error.reason)
+      serve.stop()
+      await stopEmulators(testomatio, jira, ci)
+      throw error
     }
-    let handler = WebhookHandler(
-      authenticator: WebhookAuthenticator(secrets: WebhookSecrets(signingSecret: secret)),
-      linkedTests: TestomatioLinkedTests(client: client), scheduler: TestomatioRunScheduler(client: client),
-      dispatchers: [GitHubDispatcher(config: github, transport: transport)], defaultCI: .github,
-      testomatioURL: testomatioURL.absoluteString, additionalSecrets: [apiKey],
-      log: { line in out.write("    serve: \(line)\n") })
-    let serve = HTTPServer(configuration: ServerConfiguration())
-    let servePort: Int
-    do {
-      servePort = try serve.start { await handler.handle($0) }
-    } catch {
-      throw CLIError("cannot start serve: \(error)")
+    out.write("\nDemo finished: every hop worked.\n")
+    return .success
+  }
+
+  static func stopEmulators(_ testomatio: SandboxServer, _ jira: JiraSandboxServer, _ ci: CISandboxServer) async {
+    await testomatio.stop(graceful: false)
+    await jira.stop(graceful: false)
+    await ci.stop(graceful: false)
+  }
+
+  /// Hops 2 to 6: the webhook reaches serve, serve starts CI, the CI job runs and
+  /// reports, and the results are read back from the emulators.
+  static func followTheTicket(
+    serve: DemoServeProcess, testomatio: SandboxServer, jira: JiraSandboxServer, ci: CISandboxServer, keep: Bool,
+    context: CommandContext, hop: (Int, String) -> Void
+  ) async throws {
+    let out = context.stdout
+    func relayServeLog() {
+      for line in serve.drainLog() { out.write("    serve: \(line)\n") }
     }
-    hop(2, "testbridge serve listening on http://127.0.0.1:\(servePort)/hooks/jira")
+    guard let hookURL = serve.hookURL, let testomatioURL = testomatio.baseURL, let jiraURL = jira.baseURL,
+      let ciURL = ci.baseURL
+    else { throw CLIError("the local emulators stopped") }
+    hop(2, "testbridge serve --listen 127.0.0.1:0 (a process of its own) listening on \(hookURL.absoluteString)")
 
     // The ticket moves to "Ready for QA": Jira sends a signed webhook.
     let body = Array(
@@ -92,7 +108,6 @@ struct DemoCommand: Command {
     mac.update(body)
     let signature = "sha256=" + Hex.encode(mac.finalize())
     hop(3, "Jira: \(ticket) moved to Ready for QA, webhook signed with X-Hub-Signature")
-    let hookURL = URL(string: "http://127.0.0.1:\(servePort)/hooks/jira")!
     let reply: HTTPResponse
     do {
       reply = try await URLSessionTransport().send(
@@ -103,6 +118,7 @@ struct DemoCommand: Command {
     } catch {
       throw CLIError("the webhook did not reach serve: \(error)")
     }
+    relayServeLog()
     out.write("    serve answered \(reply.status) \(String(decoding: reply.body, as: UTF8.self))\n")
     guard reply.status == 202, let dispatch = await ci.github.dispatches().first, let runID = dispatch.inputs["run"] else {
       throw CLIError("serve did not start CI (HTTP \(reply.status))")
@@ -155,17 +171,17 @@ struct DemoCommand: Command {
       out.write("    Jira \(ticket) property testbridge.runs: \(history["runs"]?.arrayValue?.count ?? 0) run(s) recorded\n")
     }
 
-    if arguments.flag("keep") {
-      out.write("\nEmulators kept running: Testomat.io \(testomatioURL.absoluteString)/_sandbox/state, Jira \(jiraURL.absoluteString)/_sandbox/jira/state, GitHub \(ciURL.absoluteString)/_sandbox/ci/state (Ctrl-C to stop)\n")
+    if keep {
+      out.write(
+        "\nEmulators and serve kept running: Testomat.io \(testomatioURL.absoluteString)/_sandbox/state, Jira \(jiraURL.absoluteString)/_sandbox/jira/state, GitHub \(ciURL.absoluteString)/_sandbox/ci/state, serve \(hookURL.absoluteString) (Ctrl-C to stop)\n"
+      )
       out.flush()
       _ = await ShutdownSignal.wait()
     }
-    await serve.stop(graceful: true)
-    await testomatio.stop(graceful: false)
-    await jira.stop(graceful: false)
-    await ci.stop(graceful: false)
-    out.write("\nDemo finished: every hop worked.\n")
-    return .success
+    let serveStatus = serve.stop()
+    relayServeLog()
+    await stopEmulators(testomatio, jira, ci)
+    guard serveStatus == 0 else { throw CLIError("testbridge serve exited with status \(serveStatus) when stopped") }
   }
 
   /// This executable, so the CI job runs the same testbridge.
@@ -173,19 +189,27 @@ struct DemoCommand: Command {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
   }
 
-  /// Runs the CI job, relaying its output indented; returns its exit code.
-  static func runChild(
-    executable: String, arguments: [String], environment: [String: String], directory: URL, output: any TextSink
-  ) async throws(CLIError) -> Int32 {
+  /// A child of this testbridge with no input and the given output pipes.
+  static func childProcess(
+    _ executable: String, _ arguments: [String], environment: [String: String], output: Pipe, log: Pipe
+  ) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.environment = environment
-    process.currentDirectoryURL = directory
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
+    process.standardOutput = output
+    process.standardError = log
     process.standardInput = FileHandle.nullDevice
+    return process
+  }
+
+  /// Runs the CI job, relaying its output indented; returns its exit code.
+  static func runChild(
+    executable: String, arguments: [String], environment: [String: String], directory: URL, output: any TextSink
+  ) async throws(CLIError) -> Int32 {
+    let pipe = Pipe()
+    let process = childProcess(executable, arguments, environment: environment, output: pipe, log: pipe)
+    process.currentDirectoryURL = directory
     do {
       try process.run()
     } catch {
