@@ -31,6 +31,24 @@ import Testing
     ]
   }
 
+  /// Runs `body` with a Testomat.io sandbox and a scratch folder of its own, both
+  /// gone afterwards (the sandbox stopped before the test ends, even when it fails).
+  static func withSandbox(
+    _ folder: String, _ body: (SandboxServer, URL, URL) async throws -> Void
+  ) async throws {
+    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: apiKey))
+    let url = try await server.start()
+    let directory = try ProjectPaths.temporaryDirectory(folder)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    do {
+      try await body(server, url, directory)
+    } catch {
+      await server.stop(graceful: false)
+      throw error
+    }
+    await server.stop(graceful: false)
+  }
+
   /// The span the shards' own files record: the earliest start to the latest end.
   static func recordedSpan(_ paths: [String]) throws -> TimeInterval {
     var starts: [Date] = []
@@ -49,202 +67,177 @@ import Testing
   }
 
   @Test func eightShardsStartedAtOnceAddUpToOneRunClosedOnce() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: Self.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
-    }
-    // 200 tests × 10 s: the sum of the test times is 2,000 s, far above any real span.
-    let began = Date()
-    let outputs = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
-      for shard in 1...8 {
-        let report = try Self.writeReport(shard: shard, count: 25, failFirst: shard == 5, in: directory, time: 10)
-        group.addTask {
-          try await ChildProcess.testbridgeAsync(
-            ["report", "--run-from-ci", "--shard", "\(shard)/8", "--results-out", directory.appendingPathComponent("shard-\(shard).json").path, report],
-            environment: Self.environment(url))
+    try await Self.withSandbox("shards") { server, url, directory in
+      // 200 tests × 10 s: the sum of the test times is 2,000 s, far above any real span.
+      let began = Date()
+      let outputs = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
+        for shard in 1...8 {
+          let report = try Self.writeReport(shard: shard, count: 25, failFirst: shard == 5, in: directory, time: 10)
+          group.addTask {
+            try await ChildProcess.testbridgeAsync(
+              ["report", "--run-from-ci", "--shard", "\(shard)/8", "--results-out", directory.appendingPathComponent("shard-\(shard).json").path, report],
+              environment: Self.environment(url))
+          }
         }
+        return try await group.reduce(into: []) { $0.append($1) }
       }
-      return try await group.reduce(into: []) { $0.append($1) }
-    }
-    #expect(outputs.filter { $0.status == 1 }.count == 1, "only shard 5 has a failing test")
-    #expect(outputs.filter { $0.status == 0 }.count == 7, "\(outputs.map(\.stderr))")
-    var state = await server.emulator.state()
-    #expect(state.runs.count == 1, "one run for the whole pipeline")
-    let run = try #require(state.runs.first)
-    #expect(run.title == "Nightly · github:org/app:424242")
-    #expect(run.results.count == 200)
-    #expect(run.ridCounts.values.allSatisfy { $0 == 1 })
-    #expect(!run.finished, "no shard closes the run")
-    #expect(run.parallelFinishCount == 8)
+      #expect(outputs.filter { $0.status == 1 }.count == 1, "only shard 5 has a failing test")
+      #expect(outputs.filter { $0.status == 0 }.count == 7, "\(outputs.map(\.stderr))")
+      var state = await server.emulator.state()
+      #expect(state.runs.count == 1, "one run for the whole pipeline")
+      let run = try #require(state.runs.first)
+      #expect(run.title == "Nightly · github:org/app:424242")
+      #expect(run.results.count == 200)
+      #expect(run.ridCounts.values.allSatisfy { $0 == 1 })
+      #expect(!run.finished, "no shard closes the run")
+      #expect(run.parallelFinishCount == 8)
 
-    let elapsed = Date().timeIntervalSince(began)
-    let finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/shard-*.json", "--shards", "8"], environment: Self.environment(url))
-    #expect(finish.status == 0, "\(finish.stderr)")
-    #expect(finish.stdout.contains("Merged 8 shard(s): 200 tests"))
-    state = await server.emulator.state()
-    let closed = try #require(state.run(run.uid))
-    #expect(closed.finished && closed.finishCount == 1)
-    #expect(closed.statusEvents.last == "fail")
-    // The pipeline's wall-clock time: the shards' own span (first start to last end), inside
-    // the time the test watched them run; not the 2,000 s sum of their test times.
-    let duration = try #require(closed.duration)
-    let span = try Self.recordedSpan((1...8).map { directory.appendingPathComponent("shard-\($0).json").path })
-    #expect(duration > 0)
-    #expect(abs(duration - span) < 0.002, "duration \(duration) vs the shards' span \(span)")
-    #expect(duration <= elapsed + 0.002, "duration \(duration) vs \(elapsed) s watched")
+      let elapsed = Date().timeIntervalSince(began)
+      let finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/shard-*.json", "--shards", "8"], environment: Self.environment(url))
+      #expect(finish.status == 0, "\(finish.stderr)")
+      #expect(finish.stdout.contains("Merged 8 shard(s): 200 tests"))
+      state = await server.emulator.state()
+      let closed = try #require(state.run(run.uid))
+      #expect(closed.finished && closed.finishCount == 1)
+      #expect(closed.statusEvents.last == "fail")
+      // The pipeline's wall-clock time: the shards' own span (first start to last end), inside
+      // the time the test watched them run; not the 2,000 s sum of their test times.
+      let duration = try #require(closed.duration)
+      let span = try Self.recordedSpan((1...8).map { directory.appendingPathComponent("shard-\($0).json").path })
+      #expect(duration > 0)
+      #expect(abs(duration - span) < 0.002, "duration \(duration) vs the shards' span \(span)")
+      #expect(duration <= elapsed + 0.002, "duration \(duration) vs \(elapsed) s watched")
+    }
   }
 
   @Test func theLastOfEightShardsToEndClosesTheRunOnceWithoutAFinalJob() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: Self.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards-last")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
-    }
-    // Each shard's command takes a second and then writes its report: a real wall-clock span.
-    let began = Date()
-    let outputs = try await withThrowingTaskGroup(of: (Int, ProcessOutput).self) { group in
-      for shard in 1...8 {
-        let source = try Self.writeReport(
-          shard: shard, count: 25, failFirst: shard == 3, in: directory, time: 10, name: "source-\(shard).xml")
-        let report = directory.appendingPathComponent("junit-\(shard).xml").path
-        group.addTask {
-          let output = try await ChildProcess.testbridgeAsync(
-            [
-              "run", "--run-from-ci", "--shard", "\(shard)", "--shards", "8",
-              "--results-out", directory.appendingPathComponent("shard-\(shard).json").path, "--junit", report, "--",
-              "sh", "-c", "sleep 1 && cp '\(source)' '\(report)'",
-            ],
-            environment: Self.environment(url))
-          return (shard, output)
+    try await Self.withSandbox("shards-last") { server, url, directory in
+      // Each shard's command takes a second and then writes its report: a real wall-clock span.
+      let began = Date()
+      let outputs = try await withThrowingTaskGroup(of: (Int, ProcessOutput).self) { group in
+        for shard in 1...8 {
+          let source = try Self.writeReport(
+            shard: shard, count: 25, failFirst: shard == 3, in: directory, time: 10, name: "source-\(shard).xml")
+          let report = directory.appendingPathComponent("junit-\(shard).xml").path
+          group.addTask {
+            let output = try await ChildProcess.testbridgeAsync(
+              [
+                "run", "--run-from-ci", "--shard", "\(shard)", "--shards", "8",
+                "--results-out", directory.appendingPathComponent("shard-\(shard).json").path, "--junit", report, "--",
+                "sh", "-c", "sleep 1 && cp '\(source)' '\(report)'",
+              ],
+              environment: Self.environment(url))
+            return (shard, output)
+          }
         }
+        return try await group.reduce(into: []) { $0.append($1) }
       }
-      return try await group.reduce(into: []) { $0.append($1) }
-    }
-    let elapsed = Date().timeIntervalSince(began)
-    for (shard, output) in outputs {
-      #expect(output.status == (shard == 3 ? 1 : 0), "shard \(shard): \(output.stderr)")
-    }
-    let closers = outputs.filter { $0.1.stdout.contains("This shard ended last") }
-    #expect(closers.count == 1, "exactly one shard closes: \(outputs.map(\.1.stdout))")
-    #expect(closers.first?.1.stdout.contains("finished (fail) for all shards") == true)
-    #expect(closers.first?.1.stdout.contains("Merged 8 shard(s): 200 tests") == true)
-    let state = await server.emulator.state()
-    #expect(state.runs.count == 1)
-    let run = try #require(state.runs.first)
-    #expect(run.results.count == 200 && run.ridCounts.values.allSatisfy { $0 == 1 })
-    #expect(run.parallelFinishCount == 8)
-    #expect(run.finished && run.finishCount == 1, "closed once: \(run.statusEvents)")
-    #expect(run.statusEvents.last == "fail")
-    let duration = try #require(run.duration)
-    let span = try Self.recordedSpan((1...8).map { directory.appendingPathComponent("shard-\($0).json").path })
-    #expect(duration >= 1, "every shard's command ran for a second")
-    #expect(abs(duration - span) < 0.002, "duration \(duration) vs the shards' span \(span)")
-    #expect(duration <= elapsed + 0.002, "duration \(duration) vs \(elapsed) s watched, not the 2,000 s of test time")
+      let elapsed = Date().timeIntervalSince(began)
+      for (shard, output) in outputs {
+        #expect(output.status == (shard == 3 ? 1 : 0), "shard \(shard): \(output.stderr)")
+      }
+      let closers = outputs.filter { $0.1.stdout.contains("This shard ended last") }
+      #expect(closers.count == 1, "exactly one shard closes: \(outputs.map(\.1.stdout))")
+      #expect(closers.first?.1.stdout.contains("finished (fail) for all shards") == true)
+      #expect(closers.first?.1.stdout.contains("Merged 8 shard(s): 200 tests") == true)
+      let state = await server.emulator.state()
+      #expect(state.runs.count == 1)
+      let run = try #require(state.runs.first)
+      #expect(run.results.count == 200 && run.ridCounts.values.allSatisfy { $0 == 1 })
+      #expect(run.parallelFinishCount == 8)
+      #expect(run.finished && run.finishCount == 1, "closed once: \(run.statusEvents)")
+      #expect(run.statusEvents.last == "fail")
+      let duration = try #require(run.duration)
+      let span = try Self.recordedSpan((1...8).map { directory.appendingPathComponent("shard-\($0).json").path })
+      #expect(duration >= 1, "every shard's command ran for a second")
+      #expect(abs(duration - span) < 0.002, "duration \(duration) vs the shards' span \(span)")
+      #expect(duration <= elapsed + 0.002, "duration \(duration) vs \(elapsed) s watched, not the 2,000 s of test time")
 
-    // A final job in the same folder finds the run closed and does not close it again.
-    let finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/shard-*.json", "--shards", "8"], environment: Self.environment(url))
-    #expect(finish.status == 0, "\(finish.stderr)")
-    #expect(finish.stdout.contains("was already closed for these shard attempts by shard"))
-    #expect(await server.emulator.state().runs.first?.finishCount == 1)
+      // A final job in the same folder finds the run closed and does not close it again.
+      let finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/shard-*.json", "--shards", "8"], environment: Self.environment(url))
+      #expect(finish.status == 0, "\(finish.stderr)")
+      #expect(finish.stdout.contains("was already closed for these shard attempts by shard"))
+      #expect(await server.emulator.state().runs.first?.finishCount == 1)
+    }
   }
 
   @Test func withAShardMissingNoShardClosesTheRun() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: Self.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards-open")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
-    }
-    for shard in [1, 3] {
-      let report = try Self.writeReport(shard: shard, count: 2, failFirst: false, in: directory)
-      let output = try await ChildProcess.testbridgeAsync(
-        ["report", "--run-from-ci", "--shard", "\(shard)", "--shards", "3", "--results-out",
-         directory.appendingPathComponent("shard-\(shard).json").path, report],
-        environment: Self.environment(url))
-      #expect(output.status == 0, "\(output.stderr)")
-      #expect(output.stdout.contains("the run stays open for shard(s) 2"), "\(output.stdout)")
-    }
-    let run = try #require(await server.emulator.state().runs.first)
-    #expect(!run.finished && run.finishCount == 0)
+    try await Self.withSandbox("shards-open") { server, url, directory in
+      for shard in [1, 3] {
+        let report = try Self.writeReport(shard: shard, count: 2, failFirst: false, in: directory)
+        let output = try await ChildProcess.testbridgeAsync(
+          ["report", "--run-from-ci", "--shard", "\(shard)", "--shards", "3", "--results-out",
+           directory.appendingPathComponent("shard-\(shard).json").path, report],
+          environment: Self.environment(url))
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("the run stays open for shard(s) 2"), "\(output.stdout)")
+      }
+      let run = try #require(await server.emulator.state().runs.first)
+      #expect(!run.finished && run.finishCount == 0)
 
-    let usage = try await ChildProcess.testbridgeAsync(
-      ["report", "--run-from-ci", "--shards", "3", "--results-out", directory.appendingPathComponent("x.json").path,
-       directory.appendingPathComponent("junit-1.xml").path],
-      environment: Self.environment(url))
-    #expect(usage.status == 64)
-    #expect(usage.stderr.contains("--shards 3 needs this job's shard id"))
+      let usage = try await ChildProcess.testbridgeAsync(
+        ["report", "--run-from-ci", "--shards", "3", "--results-out", directory.appendingPathComponent("x.json").path,
+         directory.appendingPathComponent("junit-1.xml").path],
+        environment: Self.environment(url))
+      #expect(usage.status == 64)
+      #expect(usage.stderr.contains("--shards 3 needs this job's shard id"))
+    }
   }
 
   @Test func aMissingShardIsReportedAndFailsTheRun() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: Self.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
+    try await Self.withSandbox("shards") { server, url, directory in
+      for shard in [1, 2, 4] {
+        let report = try Self.writeReport(shard: shard, count: 3, failFirst: false, in: directory)
+        let output = try await ChildProcess.testbridgeAsync(
+          ["report", "--run-from-ci", "--shard", "\(shard)/4", "--results-out", directory.appendingPathComponent("shard-\(shard).json").path, report],
+          environment: Self.environment(url))
+        #expect(output.status == 0, "\(output.stderr)")
+      }
+      // A dry run names the missing shard and the failed close, sends nothing and exits 0.
+      let before = await server.emulator.state().runs.first?.statusEvents
+      let dryRun = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/*.json", "--shards", "4", "--dry-run"], environment: Self.environment(url))
+      #expect(dryRun.status == 0, "\(dryRun.stderr)")
+      #expect(dryRun.stderr.contains("shard(s) 3 never reported"))
+      #expect(dryRun.stdout.contains("status_event=\"fail\""), "\(dryRun.stdout)")
+      #expect(await server.emulator.state().runs.first?.statusEvents == before)
+      let finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/*.json", "--shards", "4"], environment: Self.environment(url))
+      #expect(finish.status == 1)
+      #expect(finish.stderr.contains("shard(s) 3 never reported"))
+      let run = try #require(await server.emulator.state().runs.first)
+      #expect(run.finished && run.statusEvents.last == "fail")
     }
-    for shard in [1, 2, 4] {
-      let report = try Self.writeReport(shard: shard, count: 3, failFirst: false, in: directory)
-      let output = try await ChildProcess.testbridgeAsync(
-        ["report", "--run-from-ci", "--shard", "\(shard)/4", "--results-out", directory.appendingPathComponent("shard-\(shard).json").path, report],
-        environment: Self.environment(url))
-      #expect(output.status == 0, "\(output.stderr)")
-    }
-    // A dry run names the missing shard and the failed close, sends nothing and exits 0.
-    let before = await server.emulator.state().runs.first?.statusEvents
-    let dryRun = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/*.json", "--shards", "4", "--dry-run"], environment: Self.environment(url))
-    #expect(dryRun.status == 0, "\(dryRun.stderr)")
-    #expect(dryRun.stderr.contains("shard(s) 3 never reported"))
-    #expect(dryRun.stdout.contains("status_event=\"fail\""), "\(dryRun.stdout)")
-    #expect(await server.emulator.state().runs.first?.statusEvents == before)
-    let finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/*.json", "--shards", "4"], environment: Self.environment(url))
-    #expect(finish.status == 1)
-    #expect(finish.stderr.contains("shard(s) 3 never reported"))
-    let run = try #require(await server.emulator.state().runs.first)
-    #expect(run.finished && run.statusEvents.last == "fail")
   }
 
   @Test func aRetriedShardReplacesItsEarlierAttemptInsteadOfAddingToIt() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: Self.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
+    try await Self.withSandbox("shards") { server, url, directory in
+      let results = { (shard: Int, attempt: Int) in directory.appendingPathComponent("shard-\(shard)-attempt-\(attempt).json").path }
+      let first = try Self.writeReport(shard: 1, count: 4, failFirst: true, in: directory)
+      _ = try await ChildProcess.testbridgeAsync(
+        ["report", "--run-from-ci", "--shard", "1/2", "--results-out", results(1, 1), first], environment: Self.environment(url))
+      let second = try Self.writeReport(shard: 2, count: 4, failFirst: false, in: directory)
+      _ = try await ChildProcess.testbridgeAsync(
+        ["report", "--run-from-ci", "--shard", "2/2", "--results-out", results(2, 1), second], environment: Self.environment(url))
+      // The failed job is re-run (attempt 2) and passes this time.
+      let rerun = try Self.writeReport(shard: 1, count: 4, failFirst: false, in: directory)
+      let retried = try await ChildProcess.testbridgeAsync(
+        ["report", "--run-from-ci", "--shard", "1/2", "--results-out", results(1, 2), rerun],
+        environment: Self.environment(url, attempt: 2))
+      #expect(retried.status == 0, "\(retried.stderr)")
+      var state = await server.emulator.state()
+      #expect(state.runs.count == 1, "the re-run joined the same run")
+      #expect(state.runs.first?.results.count == 8, "replaced, not added")
+      #expect(state.runs.first?.results(withStatus: "failed").isEmpty == true)
+      let finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/*.json", "--shards", "2"], environment: Self.environment(url))
+      #expect(finish.status == 0, "\(finish.stderr)")
+      #expect(finish.stdout.contains("shard 1: attempt 1 replaced by a later attempt"))
+      state = await server.emulator.state()
+      #expect(state.runs.first?.statusEvents.last == "pass")
     }
-    let results = { (shard: Int, attempt: Int) in directory.appendingPathComponent("shard-\(shard)-attempt-\(attempt).json").path }
-    let first = try Self.writeReport(shard: 1, count: 4, failFirst: true, in: directory)
-    _ = try await ChildProcess.testbridgeAsync(
-      ["report", "--run-from-ci", "--shard", "1/2", "--results-out", results(1, 1), first], environment: Self.environment(url))
-    let second = try Self.writeReport(shard: 2, count: 4, failFirst: false, in: directory)
-    _ = try await ChildProcess.testbridgeAsync(
-      ["report", "--run-from-ci", "--shard", "2/2", "--results-out", results(2, 1), second], environment: Self.environment(url))
-    // The failed job is re-run (attempt 2) and passes this time.
-    let rerun = try Self.writeReport(shard: 1, count: 4, failFirst: false, in: directory)
-    let retried = try await ChildProcess.testbridgeAsync(
-      ["report", "--run-from-ci", "--shard", "1/2", "--results-out", results(1, 2), rerun],
-      environment: Self.environment(url, attempt: 2))
-    #expect(retried.status == 0, "\(retried.stderr)")
-    var state = await server.emulator.state()
-    #expect(state.runs.count == 1, "the re-run joined the same run")
-    #expect(state.runs.first?.results.count == 8, "replaced, not added")
-    #expect(state.runs.first?.results(withStatus: "failed").isEmpty == true)
-    let finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/*.json", "--shards", "2"], environment: Self.environment(url))
-    #expect(finish.status == 0, "\(finish.stderr)")
-    #expect(finish.stdout.contains("shard 1: attempt 1 replaced by a later attempt"))
-    state = await server.emulator.state()
-    #expect(state.runs.first?.statusEvents.last == "pass")
   }
 }
 
@@ -261,142 +254,127 @@ import Testing
   }
 
   @Test func aRerunOfAFailedJobAfterTheRunWasClosedJoinsTheSameRun() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: E2E.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards-rerun")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
-    }
-    let file = { (shard: Int, attempt: Int) in directory.appendingPathComponent("results-\(shard)-\(attempt).json").path }
-    for shard in 1...2 {
-      let junit = try E2E.writeReport(shard: shard, count: 3, failFirst: shard == 2, in: directory)
-      let output = try await Self.report(shard: "\(shard)/2", results: file(shard, 1), report: junit, environment: E2E.environment(url))
-      #expect(output.status == (shard == 2 ? 1 : 0), "\(output.stderr)")
-    }
-    var finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/results-*.json", "--shards", "2"], environment: E2E.environment(url))
-    #expect(finish.status == 0 && finish.stdout.contains("finished (fail)"), "\(finish.stderr)")
-    let uid = try #require(await server.emulator.state().runs.first?.uid)
+    try await E2E.withSandbox("shards-rerun") { server, url, directory in
+      let file = { (shard: Int, attempt: Int) in directory.appendingPathComponent("results-\(shard)-\(attempt).json").path }
+      for shard in 1...2 {
+        let junit = try E2E.writeReport(shard: shard, count: 3, failFirst: shard == 2, in: directory)
+        let output = try await Self.report(shard: "\(shard)/2", results: file(shard, 1), report: junit, environment: E2E.environment(url))
+        #expect(output.status == (shard == 2 ? 1 : 0), "\(output.stderr)")
+      }
+      var finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/results-*.json", "--shards", "2"], environment: E2E.environment(url))
+      #expect(finish.status == 0 && finish.stdout.contains("finished (fail)"), "\(finish.stderr)")
+      let uid = try #require(await server.emulator.state().runs.first?.uid)
 
-    // Two days later (far past any shared-run window), the failed job is re-run: attempt 2
-    // finds attempt 1's results files in its folder (as a re-run downloads them) and adopts
-    // the closed run by id.
-    await server.emulator.advanceClock(by: 2 * 24 * 3600)
-    let junit = try E2E.writeReport(shard: 2, count: 3, failFirst: false, in: directory)
-    let rerun = try await Self.report(
-      shard: "2/2", results: file(2, 2), report: junit, environment: E2E.environment(url, attempt: 2))
-    #expect(rerun.status == 0, "\(rerun.stderr)")
-    #expect(rerun.stderr.contains("rejoining run \(uid) of github:org/app:424242"), "\(rerun.stderr)")
-    var state = await server.emulator.state()
-    #expect(state.runs.count == 1, "the re-run joined the same run")
-    var run = try #require(state.run(uid))
-    #expect(run.reopenCount == 1 && !run.finished)
-    #expect(run.results.count == 6 && run.results(withStatus: "failed").isEmpty, "replaced, not added")
+      // Two days later (far past any shared-run window), the failed job is re-run: attempt 2
+      // finds attempt 1's results files in its folder (as a re-run downloads them) and adopts
+      // the closed run by id.
+      await server.emulator.advanceClock(by: 2 * 24 * 3600)
+      let junit = try E2E.writeReport(shard: 2, count: 3, failFirst: false, in: directory)
+      let rerun = try await Self.report(
+        shard: "2/2", results: file(2, 2), report: junit, environment: E2E.environment(url, attempt: 2))
+      #expect(rerun.status == 0, "\(rerun.stderr)")
+      #expect(rerun.stderr.contains("rejoining run \(uid) of github:org/app:424242"), "\(rerun.stderr)")
+      var state = await server.emulator.state()
+      #expect(state.runs.count == 1, "the re-run joined the same run")
+      var run = try #require(state.run(uid))
+      #expect(run.reopenCount == 1 && !run.finished)
+      #expect(run.results.count == 6 && run.results(withStatus: "failed").isEmpty, "replaced, not added")
 
-    // GitHub re-runs the jobs that need the failed one: the final job closes the run again.
-    finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/results-*.json", "--shards", "2"], environment: E2E.environment(url, attempt: 2))
-    #expect(finish.status == 0, "\(finish.stderr)")
-    #expect(finish.stdout.contains("shard 2: attempt 1 replaced by a later attempt"))
-    state = await server.emulator.state()
-    run = try #require(state.run(uid))
-    #expect(run.finished && run.statusEvents.last == "pass" && run.finishCount == 2)
+      // GitHub re-runs the jobs that need the failed one: the final job closes the run again.
+      finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/results-*.json", "--shards", "2"], environment: E2E.environment(url, attempt: 2))
+      #expect(finish.status == 0, "\(finish.stderr)")
+      #expect(finish.stdout.contains("shard 2: attempt 1 replaced by a later attempt"))
+      state = await server.emulator.state()
+      run = try #require(state.run(uid))
+      #expect(run.finished && run.statusEvents.last == "pass" && run.finishCount == 2)
+    }
   }
 
   @Test func aNewPipelineNeverJoinsAnEarlierOnesRun() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: E2E.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards-pipelines")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
-    }
-    let junit = try E2E.writeReport(shard: 1, count: 2, failFirst: false, in: directory)
-    // Both pipelines write into the same folder, and the second starts while the first's run is open.
-    let first = try await Self.report(
-      shard: "1", results: directory.appendingPathComponent("a.json").path, report: junit,
-      environment: E2E.environment(url, runID: "1001"))
-    let second = try await Self.report(
-      shard: "1", results: directory.appendingPathComponent("b.json").path, report: junit,
-      environment: E2E.environment(url, runID: "1002"))
-    #expect(first.status == 0 && second.status == 0, "\(first.stderr) \(second.stderr)")
-    #expect(!second.stderr.contains("rejoining"))
-    let state = await server.emulator.state()
-    #expect(state.runs.count == 2)
-    #expect(Set(state.runs.compactMap(\.title)) == ["Nightly · github:org/app:1001", "Nightly · github:org/app:1002"])
+    try await E2E.withSandbox("shards-pipelines") { server, url, directory in
+      let junit = try E2E.writeReport(shard: 1, count: 2, failFirst: false, in: directory)
+      // Both pipelines write into the same folder, and the second starts while the first's run is open.
+      let first = try await Self.report(
+        shard: "1", results: directory.appendingPathComponent("a.json").path, report: junit,
+        environment: E2E.environment(url, runID: "1001"))
+      let second = try await Self.report(
+        shard: "1", results: directory.appendingPathComponent("b.json").path, report: junit,
+        environment: E2E.environment(url, runID: "1002"))
+      #expect(first.status == 0 && second.status == 0, "\(first.stderr) \(second.stderr)")
+      #expect(!second.stderr.contains("rejoining"))
+      let state = await server.emulator.state()
+      #expect(state.runs.count == 2)
+      #expect(Set(state.runs.compactMap(\.title)) == ["Nightly · github:org/app:1001", "Nightly · github:org/app:1002"])
 
-    // The final job is told which run to close when its files name two.
-    let ambiguous = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/*.json"], environment: E2E.environment(url))
-    #expect(ambiguous.status == 1)
-    let uids = state.runs.map(\.uid)
-    #expect(ambiguous.stderr.contains("the results files name 2 runs"), "\(ambiguous.stderr)")
-    #expect(uids.allSatisfy { ambiguous.stderr.contains($0) })
-    #expect(await server.emulator.state().runs.allSatisfy { !$0.finished }, "nothing closed")
-    let chosen = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/*.json", "--run", uids[0]], environment: E2E.environment(url))
-    #expect(chosen.status == 0, "\(chosen.stderr)")
-    #expect(chosen.stderr.contains("left out 1 results file(s) of other runs"))
-    #expect(chosen.stdout.contains("Merged 1 shard(s): 2 tests"))
-    let closed = await server.emulator.state().runs.map(\.finished)
-    #expect(closed == [true, false])
+      // The final job is told which run to close when its files name two.
+      let ambiguous = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/*.json"], environment: E2E.environment(url))
+      #expect(ambiguous.status == 1)
+      let uids = state.runs.map(\.uid)
+      #expect(ambiguous.stderr.contains("the results files name 2 runs"), "\(ambiguous.stderr)")
+      #expect(uids.allSatisfy { ambiguous.stderr.contains($0) })
+      #expect(await server.emulator.state().runs.allSatisfy { !$0.finished }, "nothing closed")
+      let chosen = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/*.json", "--run", uids[0]], environment: E2E.environment(url))
+      #expect(chosen.status == 0, "\(chosen.stderr)")
+      #expect(chosen.stderr.contains("left out 1 results file(s) of other runs"))
+      #expect(chosen.stdout.contains("Merged 1 shard(s): 2 tests"))
+      let closed = await server.emulator.state().runs.map(\.finished)
+      #expect(closed == [true, false])
+    }
   }
 
   @Test func gitLabJobsShareTheRunOfTheirPipelineAndItsStartTime() async throws {
-    let server = SandboxServer(emulator: TestomatioEmulator(apiKey: E2E.apiKey))
-    let url = try await server.start()
-    let directory = try ProjectPaths.temporaryDirectory("shards-gitlab")
-    defer {
-      Task { await server.stop(graceful: false) }
-      try? FileManager.default.removeItem(at: directory)
-    }
-    // The pipeline was created five minutes ago (an earlier build stage, queueing).
-    let created = Date().addingTimeInterval(-300)
-    func gitlab(pipeline: String, node: Int, job: Int) -> [String: String] {
-      [
-        "TESTOMATIO": E2E.apiKey, "TESTOMATIO_URL": url.absoluteString, "TESTOMATIO_TITLE": "Nightly",
-        "GITLAB_CI": "true", "CI_PROJECT_PATH": "group/app", "CI_PIPELINE_ID": pipeline, "CI_JOB_ID": String(job),
-        "CI_NODE_INDEX": String(node), "CI_NODE_TOTAL": "3",
-        "CI_PIPELINE_CREATED_AT": ISO8601Time.string(created),
-      ]
-    }
-    let began = Date()
-    let outputs = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
-      for node in 1...3 {
-        let junit = try E2E.writeReport(shard: node, count: 4, failFirst: false, in: directory)
-        let results = directory.appendingPathComponent("results-\(node).json").path
-        group.addTask {
-          try await Self.report(shard: "", results: results, report: junit, environment: gitlab(pipeline: "9001", node: node, job: 500 + node))
-        }
+    try await E2E.withSandbox("shards-gitlab") { server, url, directory in
+      // The pipeline was created five minutes ago (an earlier build stage, queueing).
+      let created = Date().addingTimeInterval(-300)
+      func gitlab(pipeline: String, node: Int, job: Int) -> [String: String] {
+        [
+          "TESTOMATIO": E2E.apiKey, "TESTOMATIO_URL": url.absoluteString, "TESTOMATIO_TITLE": "Nightly",
+          "GITLAB_CI": "true", "CI_PROJECT_PATH": "group/app", "CI_PIPELINE_ID": pipeline, "CI_JOB_ID": String(job),
+          "CI_NODE_INDEX": String(node), "CI_NODE_TOTAL": "3",
+          "CI_PIPELINE_CREATED_AT": ISO8601Time.string(created),
+        ]
       }
-      return try await group.reduce(into: []) { $0.append($1) }
+      let began = Date()
+      let outputs = try await withThrowingTaskGroup(of: ProcessOutput.self) { group in
+        for node in 1...3 {
+          let junit = try E2E.writeReport(shard: node, count: 4, failFirst: false, in: directory)
+          let results = directory.appendingPathComponent("results-\(node).json").path
+          group.addTask {
+            try await Self.report(shard: "", results: results, report: junit, environment: gitlab(pipeline: "9001", node: node, job: 500 + node))
+          }
+        }
+        return try await group.reduce(into: []) { $0.append($1) }
+      }
+      let elapsed = Date().timeIntervalSince(began)
+      #expect(outputs.allSatisfy { $0.status == 0 }, "\(outputs.map(\.stderr))")
+      var state = await server.emulator.state()
+      #expect(state.runs.count == 1)
+      #expect(state.runs.first?.title == "Nightly · gitlab:group/app:9001")
+      #expect(state.runs.first?.results.count == 12)
+
+      let finish = try await ChildProcess.testbridgeAsync(
+        ["finish", "--merge", directory.path + "/results-*.json", "--shards", "3"], environment: gitlab(pipeline: "9001", node: 1, job: 600))
+      #expect(finish.status == 0, "\(finish.stderr)")
+      state = await server.emulator.state()
+      // From the pipeline's creation to the last job's end: 300 s and the time the jobs took.
+      let duration = try #require(state.runs.first?.duration)
+      #expect(duration >= 299.999 && duration <= 300 + elapsed + 1, "\(duration)")
+
+      // Another pipeline of the same project gets its own run.
+      let junit = try E2E.writeReport(shard: 1, count: 1, failFirst: false, in: directory)
+      try FileManager.default.createDirectory(at: directory.appendingPathComponent("other"), withIntermediateDirectories: true)
+      let other = try await Self.report(
+        shard: "", results: directory.appendingPathComponent("other/results-1.json").path, report: junit,
+        environment: gitlab(pipeline: "9002", node: 1, job: 700))
+      #expect(other.status == 0, "\(other.stderr)")
+      state = await server.emulator.state()
+      #expect(state.runs.count == 2)
+      #expect(state.runs.last?.title == "Nightly · gitlab:group/app:9002")
     }
-    let elapsed = Date().timeIntervalSince(began)
-    #expect(outputs.allSatisfy { $0.status == 0 }, "\(outputs.map(\.stderr))")
-    var state = await server.emulator.state()
-    #expect(state.runs.count == 1)
-    #expect(state.runs.first?.title == "Nightly · gitlab:group/app:9001")
-    #expect(state.runs.first?.results.count == 12)
-
-    let finish = try await ChildProcess.testbridgeAsync(
-      ["finish", "--merge", directory.path + "/results-*.json", "--shards", "3"], environment: gitlab(pipeline: "9001", node: 1, job: 600))
-    #expect(finish.status == 0, "\(finish.stderr)")
-    state = await server.emulator.state()
-    // From the pipeline's creation to the last job's end: 300 s and the time the jobs took.
-    let duration = try #require(state.runs.first?.duration)
-    #expect(duration >= 299.999 && duration <= 300 + elapsed + 1, "\(duration)")
-
-    // Another pipeline of the same project gets its own run.
-    let junit = try E2E.writeReport(shard: 1, count: 1, failFirst: false, in: directory)
-    try FileManager.default.createDirectory(at: directory.appendingPathComponent("other"), withIntermediateDirectories: true)
-    let other = try await Self.report(
-      shard: "", results: directory.appendingPathComponent("other/results-1.json").path, report: junit,
-      environment: gitlab(pipeline: "9002", node: 1, job: 700))
-    #expect(other.status == 0, "\(other.stderr)")
-    state = await server.emulator.state()
-    #expect(state.runs.count == 2)
-    #expect(state.runs.last?.title == "Nightly · gitlab:group/app:9002")
   }
 }
 
