@@ -81,3 +81,47 @@ public struct DryRunTransport: HTTPTransport {
     return "\(tenths / 10).\(tenths % 10)"
   }
 }
+
+extension DryRunTransport {
+  /// The whole request as one pretty-printed JSON document, secrets redacted: what
+  /// `--dry-run-out` writes.
+  ///
+  /// `method`, `url` (credentials removed), `headers` (credential values replaced) and `body`:
+  /// a JSON body as JSON with credential-named fields replaced, other text as a string, bytes
+  /// that are not UTF-8 as their size only. The request's own secrets and credential-shaped
+  /// text are then masked wherever they appear in the document.
+  public static func redactedDocument(of request: HTTPRequest) -> String {
+    var document: [String: JSONValue] = [
+      "method": .string(request.method.rawValue),
+      "url": .string(Redactor.redact(url: request.url)),
+      "headers": .object(Redactor.redactedHeaders(request.headers).mapValues { .string($0) }),
+    ]
+    if let body = request.body {
+      if let json = JSONValue.parse(body) {
+        document["body"] = withoutCredentialFields(json)
+      } else if let text = String(validating: body, as: UTF8.self) {
+        document["body"] = .string(text)
+      } else {
+        document["body"] = .string("(\(formatSize(body.count)), not UTF-8 text)")
+      }
+    }
+    // One pass over the whole text: a secret is masked wherever it sits, at any depth.
+    return Redactor.redact(text: JSONValue.object(document).prettyJSONText, secrets: Redactor.secrets(in: request))
+  }
+
+  private static func withoutCredentialFields(_ value: JSONValue) -> JSONValue {
+    switch value {
+    case .object(let fields):
+      var result: [String: JSONValue] = [:]
+      for (name, field) in fields {
+        let hidden = Redactor.isSensitiveFieldName(name) && field != .null
+        result[name] = hidden ? .string("REDACTED") : withoutCredentialFields(field)
+      }
+      return .object(result)
+    case .array(let items):
+      return .array(items.map(withoutCredentialFields))
+    default:
+      return value
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import BridgeCore
 import BridgeTestSupport
 import Foundation
 import HTTPServer
@@ -192,6 +193,42 @@ import Testing
     #expect(output.stdout.contains("api_key=REDACTED"))
     #expect(output.stdout.contains("tests[8]"))
     #expect(!output.stdout.contains(Self.apiKey) && !output.stderr.contains(Self.apiKey))
+  }
+
+  @Test func dryRunOutWritesEachRequestWholeAndRedactedWithoutSendingIt() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let folder = sandbox.spool.appendingPathComponent("requests")
+    // A file of an earlier dry run, to be replaced; a file of the user's, to be kept.
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try Data("{}".utf8).write(to: folder.appendingPathComponent("testomatio-009-PUT-old.json"))
+    try Data("mine".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+    let output = try await sandbox.testbridge(["report", "--dry-run", "--dry-run-out", folder.path, "pytest.xml"])
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(await sandbox.server.emulator.state().requests.isEmpty)
+    #expect(output.stdout.contains("each request whole (secrets redacted) in \(folder.path)/testomatio-*.json"))
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    #expect(
+      names == [
+        "notes.txt", "testomatio-001-POST-api-reporter.json", "testomatio-002-POST-api-reporter-dry-run-testrun.json",
+        "testomatio-003-PUT-api-reporter-dry-run.json",
+      ])
+    for name in names where name.hasSuffix(".json") {
+      let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+      #expect(!text.contains(Self.apiKey), "\(name)")
+    }
+    let upload = try Data(contentsOf: folder.appendingPathComponent(names[2]))
+    let document = try #require(JSONValue.parse(Array(upload))?.objectValue)
+    #expect(document["method"] == .string("POST"))
+    #expect(document["url"] == .string("\(sandbox.url.absoluteString)/api/reporter/dry-run/testrun"))
+    let tests = try #require(document["body"]?.objectValue?["tests"]?.arrayValue)
+    #expect(tests.count == 8)
+    #expect(tests.contains { $0.objectValue?["title"] == .string("test_discount_applies") })
+
+    let misuse = try await sandbox.testbridge(["report", "--dry-run-out", folder.path, "pytest.xml"])
+    #expect(misuse.status == 64)
+    #expect(misuse.stderr.contains("--dry-run-out writes what a dry run would send: add --dry-run"))
+    #expect(await sandbox.server.emulator.state().requests.isEmpty)
   }
 
   @Test func secretsNeverReachOutputErrorsOrTheAuditLog() async throws {

@@ -21,7 +21,7 @@ struct DoctorCommand: Command {
       """,
     options: JiraOptions.connection + JiraOptions.writes + [
       OptionSpec("jira-project", valueName: "KEY", help: "Check the permissions in this Jira project.")
-    ] + TestomatioOptions.connection.filter { $0.long != "dry-run" }
+    ] + TestomatioOptions.connection.filter { !$0.long.hasPrefix("dry-run") }
   )
 
   /// Jira's names for the permissions, and why testbridge needs each.

@@ -43,7 +43,7 @@ struct ServeCommand: Command {
       OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted (413 above).", defaultValue: "1048576"),
       OptionSpec("max-connections", valueName: "N", help: "Concurrent connections (503 above).", defaultValue: "64"),
       OptionSpec("read-timeout", valueName: "SECONDS", help: "Time a client gets to send its request (slow clients are cut off).", defaultValue: "10"),
-    ] + TestomatioOptions.connection.filter { $0.long != "dry-run" } + ProjectConfig.options
+    ] + TestomatioOptions.connection.filter { !$0.long.hasPrefix("dry-run") } + ProjectConfig.options
   )
 
   static func run(_ arguments: ParsedArguments, context: CommandContext) async throws -> ExitStatus {

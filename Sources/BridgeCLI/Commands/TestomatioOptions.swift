@@ -24,6 +24,7 @@ enum TestomatioOptions {
     .flag("allow-insecure-http", help: "Allow plain http:// to hosts other than this machine."),
     OptionSpec("audit-log", valueName: "FILE", help: "Append one JSON line per request sent (secrets removed)."),
     .flag("dry-run", help: "Print every request that would be sent, send nothing, exit 0."),
+    DryRunFiles.option,
   ]
 
   static let run: [OptionSpec] = [
@@ -247,8 +248,11 @@ struct HTTPServices {
   let transport: any HTTPTransport
   /// Set in dry-run mode: what would have been sent.
   let dryRun: DryRunTransport?
+  /// `--dry-run-out`: where the requests are written whole.
+  let dryRunDirectory: URL?
 
   init(_ arguments: ParsedArguments, context: CommandContext) throws(CLIError) {
+    dryRunDirectory = try DryRunFiles.directory(arguments, context: context)
     if arguments.flag("dry-run") {
       let recorder = DryRunTransport(responseBody: HTTPServices.dryRunAnswer)
       dryRun = recorder
@@ -281,6 +285,9 @@ struct HTTPServices {
     guard let dryRun else { return }
     sink.write("Dry run: \(dryRun.requests.count) request(s) would be sent, none was:\n")
     for request in dryRun.requests { sink.write("  \(dryRun.describe(request))\n") }
+    if let dryRunDirectory, !dryRun.requests.isEmpty {
+      sink.write(DryRunFiles.write(dryRun.requests, label: "testomatio", to: dryRunDirectory) + "\n")
+    }
   }
 
   /// Plausible answers so a dry run can go through every step.

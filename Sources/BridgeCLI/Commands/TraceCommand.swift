@@ -31,7 +31,7 @@ struct TraceCommand: Command {
       var spec = spec
       if spec.long == "jira-url" { spec.help = "Jira site, e.g. https://acme.atlassian.net or https://jira.acme.com (required)." }
       return spec
-    } + scopeOptions + TestomatioOptions.connection.filter { $0.long != "dry-run" }
+    } + scopeOptions + TestomatioOptions.connection.filter { !$0.long.hasPrefix("dry-run") }
       + ProjectConfig.options + [
       OptionSpec(
         "results", valueName: "FILE",

@@ -175,10 +175,13 @@ struct JiraServices: Sendable {
   let client: JiraClient
   /// Set in dry-run mode: what would have been sent.
   let dryRun: DryRunTransport?
+  /// `--dry-run-out`: where the requests are written whole.
+  let dryRunDirectory: URL?
 
   init(config: JiraConfig, level: JiraWriteLevel, timeout: TimeInterval, arguments: ParsedArguments, context: CommandContext)
     throws(CLIError)
   {
+    dryRunDirectory = arguments.flag("dry-run") ? try DryRunFiles.directory(arguments, context: context) : nil
     if arguments.flag("dry-run") {
       let recorder = DryRunTransport(responseBody: JiraServices.dryRunAnswer)
       dryRun = recorder
@@ -203,6 +206,9 @@ struct JiraServices: Sendable {
       "Jira dry run: \(requests.count) request(s) would be sent, none was. Reads were answered with canned empty "
         + "results here (no issues found, no properties, links or comments), so a real run may make more calls:\n")
     for request in requests { sink.write("  \(dryRun.describe(request))\n") }
+    if let dryRunDirectory, !requests.isEmpty {
+      sink.write(DryRunFiles.write(requests, label: "jira", to: dryRunDirectory) + "\n")
+    }
   }
 
   /// Empty but well-formed answers, so a dry run goes through every step without a server.

@@ -58,6 +58,14 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     return String(decoding: data, as: UTF8.self)
   }
 
+  /// The value as indented JSON text with sorted keys, for people to read.
+  public var prettyJSONText: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(self) else { return "null" }
+    return String(decoding: data, as: UTF8.self)
+  }
+
   public var description: String { jsonText }
 
   public var isNull: Bool {
