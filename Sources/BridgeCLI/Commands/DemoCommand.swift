@@ -176,7 +176,9 @@ struct DemoCommand: Command {
         "\nEmulators and serve kept running: Testomat.io \(testomatioURL.absoluteString)/_sandbox/state, Jira \(jiraURL.absoluteString)/_sandbox/jira/state, GitHub \(ciURL.absoluteString)/_sandbox/ci/state, serve \(hookURL.absoluteString) (Ctrl-C to stop)\n"
       )
       out.flush()
+      serve.relayContinuously(to: out)
       _ = await ShutdownSignal.wait()
+      serve.stopRelaying()
     }
     let serveStatus = serve.stop()
     relayServeLog()

@@ -1,3 +1,5 @@
+import BridgeCore
+import Dispatch
 import Foundation
 
 /// `testbridge serve` started by the demo as a child process, configured the way
@@ -10,7 +12,9 @@ final class DemoServeProcess {
   private let process: Process
   private let log = Pipe()
   private let listening = Pipe()
-  private var pendingLog: [UInt8] = []
+  private let logLines: LineDrain
+  private let relayRunning = Locked(false)
+  private var relayFinished: DispatchSemaphore?
 
   /// The webhook URL serve printed when it started listening.
   private(set) var hookURL: URL?
@@ -27,6 +31,7 @@ final class DemoServeProcess {
     }
     let logDescriptor = log.fileHandleForReading.fileDescriptor
     _ = fcntl(logDescriptor, F_SETFL, fcntl(logDescriptor, F_GETFL) | O_NONBLOCK)
+    logLines = LineDrain(descriptor: logDescriptor)
     let line = Self.firstLine(of: listening.fileHandleForReading.fileDescriptor, timeout: timeout)
     guard let line, let start = line.range(of: "http://"), let url = URL(string: String(line[start.lowerBound...]))
     else {
@@ -38,23 +43,34 @@ final class DemoServeProcess {
   }
 
   /// The complete log lines serve has written since the last call.
-  func drainLog() -> [String] {
+  func drainLog() -> [String] { logLines.drain() }
+
+  /// Relays serve's log to `output` as it comes, until ``stopRelaying()``: while the demo
+  /// waits with `--keep`, webhooks sent by hand must not fill the pipe and stall serve.
+  func relayContinuously(to output: any TextSink) {
     let descriptor = log.fileHandleForReading.fileDescriptor
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-      if count > 0 {
-        pendingLog += chunk[..<count]
-      } else if count < 0, errno == EINTR {
-        continue
-      } else {
-        break
+    relayRunning.withLock { $0 = true }
+    let finished = DispatchSemaphore(value: 0)
+    relayFinished = finished
+    let (running, lines) = (relayRunning, logLines)
+    Thread.detachNewThread {
+      while running.withLock({ $0 }) {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, 200) >= 0 || errno == EINTR else { break }
+        for line in lines.drain() { output.write("    serve: \(line)\n") }
+        output.flush()
+        if poller.revents & Int16(POLLHUP) != 0 { break }
       }
+      finished.signal()
     }
-    guard let lastNewline = pendingLog.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
-    let complete = pendingLog[...lastNewline]
-    pendingLog.removeSubrange(...lastNewline)
-    return complete.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// Stops the relay and waits for its thread, so the log is read by one thread at a time.
+  func stopRelaying() {
+    guard let relayFinished else { return }
+    relayRunning.withLock { $0 = false }
+    relayFinished.wait()
+    self.relayFinished = nil
   }
 
   /// Sends SIGTERM, as a service manager would, and waits for serve to finish the
@@ -85,5 +101,36 @@ final class DemoServeProcess {
       bytes.append(byte)
     }
     return nil
+  }
+}
+
+/// Complete lines read without blocking from a non-blocking descriptor; the part of a
+/// line not yet ended waits for the next call. Safe to call from any thread.
+final class LineDrain: Sendable {
+  private let descriptor: Int32
+  private let pending = Locked<[UInt8]>([])
+
+  init(descriptor: Int32) {
+    self.descriptor = descriptor
+  }
+
+  func drain() -> [String] {
+    pending.withLock { pending in
+      var chunk = [UInt8](repeating: 0, count: 4096)
+      while true {
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count > 0 {
+          pending += chunk[..<count]
+        } else if count < 0, errno == EINTR {
+          continue
+        } else {
+          break
+        }
+      }
+      guard let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+      let complete = pending[...lastNewline]
+      pending.removeSubrange(...lastNewline)
+      return complete.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+    }
   }
 }
