@@ -1,5 +1,8 @@
 import BridgeTestSupport
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// The README's first command: the whole loop on loopback, every hop printed.
@@ -20,5 +23,34 @@ import Testing
     #expect(output.stdout.contains("Jira SHOP-101 link: \"testbridge: 2 passed, 1 failed · Jira SHOP-101\""))
     #expect(output.stdout.contains("Demo finished: every hop worked."))
     #expect(!output.stdout.contains("tstmt_demo") && !output.stdout.contains("jira-sandbox-token"))
+  }
+
+  /// With --keep, serve stays up for hooks sent by hand; its log must keep flowing (a pipe
+  /// nobody reads fills at 64 KiB and would stall serve mid-request).
+  @Test func keptServeAnswersManyHooksAndStopsCleanlyOnSIGTERM() async throws {
+    let demo = try LongRunningChild.testbridge(["demo", "--keep"], environment: [:])
+    // Should a check below throw, the demo is still told to stop (and it stops serve).
+    var stopped = false
+    defer { if !stopped { demo.signal(SIGTERM) } }
+    let shown = try #require(await demo.waitForOutput(containing: "(Ctrl-C to stop)", timeout: .seconds(60)), "\(demo.stderr)")
+    let hookText = try #require(shown.split(separator: " ").first { $0.hasPrefix("http://") && $0.hasSuffix("/hooks/jira") })
+    let hook = try #require(URL(string: String(hookText)))
+    // Each unsigned hook is refused with 401 and logged: 1,000 log lines are far more than a pipe holds.
+    var refused = 0
+    for _ in 0..<1000 {
+      var request = URLRequest(url: hook)
+      request.httpMethod = "POST"
+      request.httpBody = Data("{}".utf8)
+      request.timeoutInterval = 10
+      let (_, response) = try await URLSession.shared.data(for: request)
+      if (response as? HTTPURLResponse)?.statusCode == 401 { refused += 1 }
+    }
+    #expect(refused == 1000)
+    demo.signal(SIGTERM)
+    stopped = true
+    let output = await demo.wait()
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout.components(separatedBy: "serve: ").count > 1000)
+    #expect(output.stdout.contains("serve: testbridge: stopped"))
   }
 }
