@@ -105,27 +105,17 @@ struct CIEmulatorCore: Sendable {
 
   /// The first matching fault rule with uses left, used up once; nil when none matches.
   mutating func takeFault(for request: ServerRequest) -> SandboxFault? {
-    guard let index = faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) else {
-      return nil
-    }
-    faults[index].times -= 1
-    return faults[index]
+    SandboxFault.take(from: &faults, for: request)
   }
 
   /// The answer a fault rule gives (after its delay), or nil when it only delays.
   static func answer(for rule: SandboxFault, reply: (String, Int, HTTPHeaders) -> ServerResponse) async
     -> ServerResponse?
   {
-    if rule.delayMilliseconds > 0 {
-      try? await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
-    }
+    await rule.waitItsDelay()
     if rule.dropConnection { return .dropConnection }
     guard let status = rule.status else { return nil }
-    var headers = HTTPHeaders()
-    if let retryAfter = rule.retryAfter {
-      headers["Retry-After"] = retryAfter.rounded() == retryAfter ? String(Int(retryAfter)) : String(retryAfter)
-    }
-    return reply(rule.message ?? "sandbox fault: injected \(status)", status, headers)
+    return reply(rule.message ?? "sandbox fault: injected \(status)", status, rule.statusHeaders)
   }
 
   /// Parses a faults body: an array of rules or `{"rules": [...]}`.

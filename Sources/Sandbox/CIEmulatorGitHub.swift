@@ -76,15 +76,15 @@ public actor GitHubEmulator {
   /// Answers one API request.
   public func handle(_ request: ServerRequest) async -> ServerResponse {
     let authPresent = request.headers["Authorization"] != nil
-    if let rule = core.takeFault(for: request) {
-      if let answer = await CIEmulatorCore.answer(for: rule, reply: Self.message) {
-        core.log(request, status: answer.dropsConnection ? 0 : answer.status, fault: true, authPresent: authPresent)
-        return answer
-      }
+    // A rule's cut (`cut_body_after`) applies to whatever is answered.
+    let rule = core.takeFault(for: request)
+    if let rule, let answer = await CIEmulatorCore.answer(for: rule, reply: Self.message) {
+      core.log(request, status: answer.dropsConnection ? 0 : answer.status, fault: true, authPresent: authPresent)
+      return rule.shape(answer)
     }
     let response = route(request, authPresent: authPresent)
-    core.log(request, status: response.status, fault: false, authPresent: authPresent)
-    return response
+    core.log(request, status: response.status, fault: rule != nil, authPresent: authPresent)
+    return rule?.shape(response) ?? response
   }
 
   private func route(_ request: ServerRequest, authPresent: Bool) -> ServerResponse {

@@ -68,15 +68,15 @@ public actor GitLabEmulator {
   public func handle(_ request: ServerRequest) async -> ServerResponse {
     let credentials = self.credentials(request)
     let authPresent = credentials.token != nil
-    if let rule = core.takeFault(for: request) {
-      if let answer = await CIEmulatorCore.answer(for: rule, reply: Self.message) {
-        core.log(request, status: answer.dropsConnection ? 0 : answer.status, fault: true, authPresent: authPresent)
-        return answer
-      }
+    // A rule's cut (`cut_body_after`) applies to whatever is answered.
+    let rule = core.takeFault(for: request)
+    if let rule, let answer = await CIEmulatorCore.answer(for: rule, reply: Self.message) {
+      core.log(request, status: answer.dropsConnection ? 0 : answer.status, fault: true, authPresent: authPresent)
+      return rule.shape(answer)
     }
     let response = route(request, fields: credentials.fields, token: credentials.token)
-    core.log(request, status: response.status, fault: false, authPresent: authPresent)
-    return response
+    core.log(request, status: response.status, fault: rule != nil, authPresent: authPresent)
+    return rule?.shape(response) ?? response
   }
 
   /// The parsed body (nil when unreadable) and the token from the body or the query.

@@ -217,26 +217,21 @@ public actor JiraEmulator {
     }
 
     // 2. Scripted faults.
-    var faulted = false
-    if let index = faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) {
-      faults[index].times -= 1
-      let rule = faults[index]
-      faulted = true
-      if rule.delayMilliseconds > 0 {
-        try? await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
-      }
+    // A rule's cut (`cut_body_after`) applies to whatever is answered below.
+    let shaping = SandboxFault.take(from: &faults, for: request)
+    let faulted = shaping != nil
+    if let rule = shaping {
+      await rule.waitItsDelay()
       if rule.dropConnection {
         log(request, auth: auth, status: 0, fault: true, refused: false)
         return .dropConnection
       }
       if let status = rule.status {
-        var headers = HTTPHeaders()
-        if let retryAfter = rule.retryAfter {
-          headers["Retry-After"] = retryAfter.rounded() == retryAfter ? String(Int(retryAfter)) : String(retryAfter)
-        }
+        var headers = rule.statusHeaders
         if status == 429 { headers["RateLimit-Reason"] = "jira-burst-based" }
         log(request, auth: auth, status: status, fault: true, refused: false)
-        return Self.jiraError(status, [rule.message ?? "sandbox fault: injected \(status)"], headers: headers)
+        return rule.shape(
+          Self.jiraError(status, [rule.message ?? "sandbox fault: injected \(status)"], headers: headers))
       }
     }
 
@@ -256,7 +251,7 @@ public actor JiraEmulator {
       // Jira adds `WWW-Authenticate` to its 401s. The sandbox leaves it out: URLSession on Linux
       // answers that header with an authentication challenge and the request then waits for a
       // credential until it times out, instead of returning the 401.
-      return Self.jiraError(401, [detail])
+      return shaping?.shape(Self.jiraError(401, [detail])) ?? Self.jiraError(401, [detail])
     }
 
     // 4. Jira Cloud's burst and per-issue write limits.
@@ -275,7 +270,7 @@ public actor JiraEmulator {
       version: apiVersion, base: baseURL(for: request) + gatewayPrefix + "/rest/api/\(apiVersion)")
     let response = route(request, operation: operation, context: context)
     log(request, auth: auth, status: response.status, fault: faulted, refused: false)
-    return response
+    return shaping?.shape(response) ?? response
   }
 
   /// Where an answer is built: the API version and the `self` URL prefix.

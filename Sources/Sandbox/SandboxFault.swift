@@ -14,8 +14,8 @@ import HTTPServer
 /// and that many bytes of the body (never all of it), then closes the connection, or
 /// resets it (RST) when `reset` is true. Without `status` the request is served
 /// normally first, so the state changed although the client never saw the whole
-/// answer; with `status` it is that answer that is cut. The Testomat.io emulator
-/// honours it; other emulators apply it by passing their answer through ``shape(_:)``.
+/// answer; with `status` it is that answer that is cut. The Testomat.io and Jira
+/// emulators honour it; an emulator applies it by passing its answer through ``shape(_:)``.
 public struct SandboxFault: Sendable, Hashable, Codable {
   /// The method to match (any when nil).
   public var method: String?
@@ -74,6 +74,30 @@ public struct SandboxFault: Sendable, Hashable, Codable {
   }
 
   /// Whether the rule applies to a request.
+  /// Takes the first rule of `faults` that matches the request and counts one use of it.
+  static func take(from faults: inout [SandboxFault], for request: ServerRequest) -> SandboxFault? {
+    guard let index = faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) else {
+      return nil
+    }
+    faults[index].times -= 1
+    return faults[index]
+  }
+
+  /// Waits the rule's delay, if it has one.
+  func waitItsDelay() async {
+    guard delayMilliseconds > 0 else { return }
+    try? await Task.sleep(for: .milliseconds(delayMilliseconds))
+  }
+
+  /// The headers of a status answer: `Retry-After` when the rule gives one.
+  var statusHeaders: HTTPHeaders {
+    var headers = HTTPHeaders()
+    if let retryAfter {
+      headers["Retry-After"] = retryAfter.rounded() == retryAfter ? String(Int(retryAfter)) : String(retryAfter)
+    }
+    return headers
+  }
+
   func matches(method: String, path: String) -> Bool {
     guard times > 0 else { return false }
     if let expected = self.method, expected.uppercased() != method.uppercased() { return false }

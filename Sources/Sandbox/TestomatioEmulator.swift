@@ -112,28 +112,18 @@ public actor TestomatioEmulator {
       return control(request, segments: Array(segments.dropFirst()))
     }
 
-    var faulted = false
-    var shaping: SandboxFault?
-    if let index = faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) {
-      faults[index].times -= 1
-      let rule = faults[index]
-      faulted = true
-      shaping = rule
-      if rule.delayMilliseconds > 0 {
-        try? await Task.sleep(for: .milliseconds(rule.delayMilliseconds))
-      }
+    let shaping = SandboxFault.take(from: &faults, for: request)
+    let faulted = shaping != nil
+    if let rule = shaping {
+      await rule.waitItsDelay()
       if rule.dropConnection {
         log(request, status: 0, fault: true)
         return .dropConnection
       }
       if let status = rule.status {
-        var headers = HTTPHeaders()
-        if let retryAfter = rule.retryAfter {
-          headers["Retry-After"] = retryAfter.rounded() == retryAfter ? String(Int(retryAfter)) : String(retryAfter)
-        }
         let message = rule.message ?? "sandbox fault: injected \(status)"
         log(request, status: status, fault: true)
-        return rule.shape(Self.message(message, status: status, headers: headers))
+        return rule.shape(Self.message(message, status: status, headers: rule.statusHeaders))
       }
     }
 

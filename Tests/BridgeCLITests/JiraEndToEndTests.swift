@@ -323,6 +323,37 @@ import Testing
     #expect(!output.stderr.contains("kept in"))
   }
 
+  /// Jira applied the write, then the answer broke off mid-body: testbridge retries (a remote
+  /// link with the same globalId replaces itself; the property write is a PUT), and each
+  /// issue still ends with one link and one run in its history.
+  @Test func answersCutOffMidBodyAreRetriedWithoutDoublingLinksOrHistory() async throws {
+    let harness = try await Harness.start()
+    defer { Task { await harness.stop() } }
+    await harness.jira.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/rest/api/3/issue/SHOP-1/remotelink", times: 1, cutBodyAfter: 5),
+      SandboxFault(method: "POST", pathPrefix: "/rest/api/3/issue/SHOP-2/remotelink", times: 1, cutBodyAfter: 3, reset: true),
+      SandboxFault(method: "GET", pathPrefix: "/rest/api/3/issue/SHOP-2/properties/", times: 1, cutBodyAfter: 0),
+    ])
+    let output = try await harness.testbridge(["report", "--title", "Nightly", "green.xml"])
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stdout.contains("2 of 2 issue(s) updated"), "\(output.stdout)")
+    #expect(!output.stderr.contains("kept in"))
+    let state = await harness.state()
+    #expect(state.faults.isEmpty, "every cut was made")
+    // Each cut request reached Jira twice: once cut, once answered whole.
+    for (method, path) in [
+      ("POST", "/rest/api/3/issue/SHOP-1/remotelink"), ("POST", "/rest/api/3/issue/SHOP-2/remotelink"),
+      ("GET", "/rest/api/3/issue/SHOP-2/properties/testbridge.runs"),
+    ] {
+      #expect(state.requests.filter { $0.method == method && $0.path == path }.count == 2, "\(method) \(path)")
+    }
+    for key in ["SHOP-1", "SHOP-2"] {
+      let issue = try #require(state.issue(key))
+      #expect(issue.remoteLinks.count == 1, "\(key)")
+      #expect(Self.history(issue).count == 1, "\(key)")
+    }
+  }
+
   @Test func anIssueJiraDoesNotKnowIsReportedAndNotSpooled() async throws {
     let harness = try await Harness.start()
     defer { Task { await harness.stop() } }

@@ -353,4 +353,31 @@ private let request = CIDispatchRequest(
       #expect(state.dispatches.count == 1)
     }
   }
+
+  /// GitLab created the pipeline, then its answer broke off: the trigger is not safe to send
+  /// again (it would start a second pipeline), so even with retries on, it is reported as
+  /// failed and the pipeline exists once.
+  @Test func anAnswerCutOffAfterThePipelineStartedIsNotSentAgain() async throws {
+    try await withCISandbox { sandbox, base in
+      await sandbox.gitlab.setFaults([SandboxFault(method: "POST", pathPrefix: "/api/v4/", times: 1, cutBodyAfter: 4)])
+      let config = try GitLabDispatchConfig.resolve(
+        environment: ["GITLAB_URL": base, "GITLAB_PROJECT_ID": "42", "GITLAB_TRIGGER_TOKEN": "glptt-sandbox-token"])
+      let retrying = RetryingTransport(base: URLSessionTransport(defaultTimeout: 10), policy: RetryPolicy(maxAttempts: 3))
+      do throws(TriggerError) {
+        _ = try await GitLabDispatcher(config: config, transport: retrying).dispatch(request)
+        Issue.record("a cut answer was taken for a success")
+      } catch {
+        guard case .ciDispatch(ci: .gitlab, status: nil, _) = error else {
+          Issue.record("\(error)")
+          return
+        }
+        #expect(!error.reason.contains("glptt-sandbox-token"))
+      }
+      let state = await sandbox.state()
+      #expect(state.gitlab.faults.isEmpty, "the cut was made")
+      #expect(state.gitlab.dispatches.count == 1)
+      #expect(state.gitlab.requests.map(\.status) == [201])
+      #expect(state.gitlab.requests.first?.fault == true)
+    }
+  }
 }
