@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -94,5 +95,26 @@ import Testing
       #expect(locked.withLock { $0 === resource })
     }
     #expect(released == nil)
+  }
+}
+
+/// `Locked` replaced `Synchronization.Mutex` because ThreadSanitizer cannot see Mutex's
+/// hand-offs on Linux (RELIABILITY.md): a Mutex added back would only show up as false
+/// race reports in the opt-in sanitizer run. This keeps it out of the sources.
+@Suite struct NoMutexInSourcesTests {
+  @Test func theSourcesLockWithLockedNotMutex() throws {
+    let sources = ProjectPaths.packageRoot.appendingPathComponent("Sources")
+    let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+      .filter { $0.hasSuffix(".swift") }
+    #expect(files.count > 100, "the sources were found")
+    var offenders: [String] = []
+    for file in files {
+      let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+      for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        if code.contains("Mutex<") || code.contains("Mutex(") { offenders.append("Sources/\(file):\(number + 1)") }
+      }
+    }
+    #expect(offenders.isEmpty, "use BridgeCore.Locked instead of Synchronization.Mutex: \(offenders)")
   }
 }
