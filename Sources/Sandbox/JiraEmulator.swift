@@ -251,7 +251,8 @@ public actor JiraEmulator {
       // Jira adds `WWW-Authenticate` to its 401s. The sandbox leaves it out: URLSession on Linux
       // answers that header with an authentication challenge and the request then waits for a
       // credential until it times out, instead of returning the 401.
-      return shaping?.shape(Self.jiraError(401, [detail])) ?? Self.jiraError(401, [detail])
+      let refusal = Self.jiraError(401, [detail])
+      return shaping?.shape(refusal) ?? refusal
     }
 
     // 4. Jira Cloud's burst and per-issue write limits.

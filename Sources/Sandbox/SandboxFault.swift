@@ -14,8 +14,8 @@ import HTTPServer
 /// and that many bytes of the body (never all of it), then closes the connection, or
 /// resets it (RST) when `reset` is true. Without `status` the request is served
 /// normally first, so the state changed although the client never saw the whole
-/// answer; with `status` it is that answer that is cut. The Testomat.io and Jira
-/// emulators honour it; an emulator applies it by passing its answer through ``shape(_:)``.
+/// answer; with `status` it is that answer that is cut. Every emulator honours it by
+/// passing its answer through ``shape(_:)``.
 public struct SandboxFault: Sendable, Hashable, Codable {
   /// The method to match (any when nil).
   public var method: String?
@@ -73,7 +73,6 @@ public struct SandboxFault: Sendable, Hashable, Codable {
     case reset
   }
 
-  /// Whether the rule applies to a request.
   /// Takes the first rule of `faults` that matches the request and counts one use of it.
   static func take(from faults: inout [SandboxFault], for request: ServerRequest) -> SandboxFault? {
     guard let index = faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) else {
@@ -98,6 +97,7 @@ public struct SandboxFault: Sendable, Hashable, Codable {
     return headers
   }
 
+  /// Whether the rule applies to a request.
   func matches(method: String, path: String) -> Bool {
     guard times > 0 else { return false }
     if let expected = self.method, expected.uppercased() != method.uppercased() { return false }

@@ -48,14 +48,13 @@ final class DemoServeProcess {
   /// Relays serve's log to `output` as it comes, until ``stopRelaying()``: while the demo
   /// waits with `--keep`, webhooks sent by hand must not fill the pipe and stall serve.
   func relayContinuously(to output: any TextSink) {
-    let descriptor = log.fileHandleForReading.fileDescriptor
     relayRunning.withLock { $0 = true }
     let finished = DispatchSemaphore(value: 0)
     relayFinished = finished
     let (running, lines) = (relayRunning, logLines)
     Thread.detachNewThread {
       while running.withLock({ $0 }) {
-        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        var poller = pollfd(fd: lines.descriptor, events: Int16(POLLIN), revents: 0)
         guard poll(&poller, 1, 200) >= 0 || errno == EINTR else { break }
         for line in lines.drain() { output.write("    serve: \(line)\n") }
         output.flush()
@@ -107,7 +106,7 @@ final class DemoServeProcess {
 /// Complete lines read without blocking from a non-blocking descriptor; the part of a
 /// line not yet ended waits for the next call. Safe to call from any thread.
 final class LineDrain: Sendable {
-  private let descriptor: Int32
+  let descriptor: Int32
   private let pending = Locked<[UInt8]>([])
 
   init(descriptor: Int32) {

@@ -181,7 +181,7 @@ struct JiraServices: Sendable {
   init(config: JiraConfig, level: JiraWriteLevel, timeout: TimeInterval, arguments: ParsedArguments, context: CommandContext)
     throws(CLIError)
   {
-    dryRunDirectory = arguments.flag("dry-run") ? try DryRunFiles.directory(arguments, context: context) : nil
+    dryRunDirectory = try DryRunFiles.directory(arguments, context: context)
     if arguments.flag("dry-run") {
       let recorder = DryRunTransport(responseBody: JiraServices.dryRunAnswer)
       dryRun = recorder

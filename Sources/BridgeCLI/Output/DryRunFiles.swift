@@ -41,7 +41,7 @@ enum DryRunFiles {
 
   /// `testomatio-002-POST-api-reporter-dry-run-testrun.json`: the order, the method and the path.
   static func fileName(_ request: HTTPRequest, label: String, number: Int) -> String {
-    let number = String(repeating: "0", count: max(0, 3 - String(number).count)) + String(number)
+    let number = String(format: "%03d", number)
     var path = ""
     // The path as the redacted URL has it: a token in a path never reaches a file name.
     let shownPath = URL(string: Redactor.redact(url: request.url))?.path ?? ""
