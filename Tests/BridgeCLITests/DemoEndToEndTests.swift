@@ -53,4 +53,32 @@ import Testing
     #expect(output.stdout.components(separatedBy: "serve: ").count > 1000)
     #expect(output.stdout.contains("serve: testbridge: stopped"))
   }
+
+  /// serve must not outlive a demo killed outright (SIGKILL runs no clean-up): it
+  /// reads the end of the pipe the demo held as its standard input, and stops.
+  @Test func serveStopsWhenTheDemoIsKilled() async throws {
+    let demo = try LongRunningChild.testbridge(["demo", "--keep"], environment: [:])
+    var killed = false
+    defer { if !killed { demo.signal(SIGKILL) } }
+    let shown = try #require(await demo.waitForOutput(containing: "(Ctrl-C to stop)", timeout: .seconds(60)), "\(demo.stderr)")
+    let hookText = try #require(shown.split(separator: " ").first { $0.hasPrefix("http://") && $0.hasSuffix("/hooks/jira") })
+    let health = try #require(URL(string: String(hookText.dropLast("/hooks/jira".count)) + "/healthz"))
+    #expect(await Self.answers(health), "serve should be up while the demo runs")
+    demo.signal(SIGKILL)
+    killed = true
+    _ = await demo.wait()
+    var stillUp = true
+    for _ in 0..<100 where stillUp {
+      stillUp = await Self.answers(health)
+      if stillUp { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    #expect(!stillUp, "serve was still answering 10 s after the demo was killed")
+  }
+
+  private static func answers(_ url: URL) async -> Bool {
+    var request = URLRequest(url: url)
+    request.timeoutInterval = 2
+    guard let (_, response) = try? await URLSession.shared.data(for: request) else { return false }
+    return (response as? HTTPURLResponse)?.statusCode == 200
+  }
 }

@@ -58,7 +58,7 @@ struct DemoCommand: Command {
 
     // serve, as its own process, configured the way an operator configures it.
     let serve = try DemoServeProcess(
-      executable: selfExecutable(), arguments: ["serve", "--listen", "127.0.0.1:0"],
+      executable: selfExecutable(), arguments: ["serve", "--listen", "127.0.0.1:0", "--stop-when-stdin-closes"],
       environment: [
         "PATH": context.environment["PATH"] ?? "/usr/bin:/bin",
         "TESTOMATIO": apiKey, "TESTOMATIO_URL": testomatioURL.absoluteString,
@@ -191,9 +191,10 @@ struct DemoCommand: Command {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
   }
 
-  /// A child of this testbridge with no input and the given output pipes.
+  /// A child of this testbridge with the given output pipes, and no input unless `input` is given.
   static func childProcess(
-    _ executable: String, _ arguments: [String], environment: [String: String], output: Pipe, log: Pipe
+    _ executable: String, _ arguments: [String], environment: [String: String], output: Pipe, log: Pipe,
+    input: Pipe? = nil
   ) -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -201,7 +202,7 @@ struct DemoCommand: Command {
     process.environment = environment
     process.standardOutput = output
     process.standardError = log
-    process.standardInput = FileHandle.nullDevice
+    process.standardInput = input ?? FileHandle.nullDevice
     return process
   }
 

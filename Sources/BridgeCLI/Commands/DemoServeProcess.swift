@@ -12,6 +12,10 @@ final class DemoServeProcess {
   private let process: Process
   private let log = Pipe()
   private let listening = Pipe()
+  /// serve's standard input. Only the demo holds its writing end and never writes:
+  /// when the demo ends, even killed with SIGKILL, serve reads the end and stops
+  /// (it runs with --stop-when-stdin-closes) instead of living on unattended.
+  private let lifeline = Pipe()
   private let logLines: LineDrain
   private let relayRunning = Locked(false)
   private var relayFinished: DispatchSemaphore?
@@ -23,7 +27,8 @@ final class DemoServeProcess {
   init(executable: String, arguments: [String], environment: [String: String], timeout: Duration = .seconds(20))
     throws(CLIError)
   {
-    process = DemoCommand.childProcess(executable, arguments, environment: environment, output: listening, log: log)
+    process = DemoCommand.childProcess(
+      executable, arguments, environment: environment, output: listening, log: log, input: lifeline)
     do {
       try process.run()
     } catch {

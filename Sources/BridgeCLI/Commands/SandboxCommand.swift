@@ -79,21 +79,33 @@ struct SandboxCommand: Command {
 
 /// Waits for SIGINT or SIGTERM (used by long-running commands).
 enum ShutdownSignal {
-  static func wait() async -> String {
+  /// Returns how the wait ended. With `endOfInput`, standard input reaching its end
+  /// (every writer of the pipe gone, a supervisor killed included) ends it too.
+  static func wait(endOfInput: Bool = false) async -> String {
     await withCheckedContinuation { continuation in
       let queue = DispatchQueue(label: "testbridge.signals")
       let once = OnceFlag()
-      var sources: [any DispatchSourceSignal] = []
+      var sources: [any DispatchSourceProtocol] = []
+      func finish(_ reason: String) {
+        guard once.claim() else { return }
+        for source in sources { source.cancel() }
+        continuation.resume(returning: reason)
+      }
       for (number, name) in [(SIGINT, "interrupted"), (SIGTERM, "terminated")] {
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-        source.setEventHandler {
-          if once.claim() {
-            for source in sources { source.cancel() }
-            continuation.resume(returning: name)
-          }
-        }
+        source.setEventHandler { finish(name) }
         sources.append(source)
+      }
+      if endOfInput {
+        let input = DispatchSource.makeReadSource(fileDescriptor: STDIN_FILENO, queue: queue)
+        input.setEventHandler {
+          // Whatever is written is read and dropped; only the end counts.
+          var buffer = [UInt8](repeating: 0, count: 4096)
+          let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+          if count == 0 || (count < 0 && errno != EINTR && errno != EAGAIN) { finish("standard input closed") }
+        }
+        sources.append(input)
       }
       for source in sources { source.resume() }
     }

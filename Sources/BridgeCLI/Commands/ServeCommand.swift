@@ -16,7 +16,8 @@ struct ServeCommand: Command {
       For a matching event it finds the tests Testomat.io links to the ticket, creates the \
       Testomat.io run up front (linked to the ticket), and starts CI with the inputs run, grep, \
       jira and testomatio_url (never the API key). GET /healthz answers 200. Stop with SIGTERM \
-      or Ctrl-C: requests in flight are finished first.
+      or Ctrl-C (or, with --stop-when-stdin-closes, by closing its standard input): requests in \
+      flight are finished first.
 
       With --config and several profiles (and no --profile), each webhook goes to the profile \
       owning its issue's Jira project: that profile's Testomat.io project creates the run and \
@@ -43,6 +44,10 @@ struct ServeCommand: Command {
       OptionSpec("max-body-bytes", valueName: "N", help: "Largest request body accepted (413 above).", defaultValue: "1048576"),
       OptionSpec("max-connections", valueName: "N", help: "Concurrent connections (503 above).", defaultValue: "64"),
       OptionSpec("read-timeout", valueName: "SECONDS", help: "Time a client gets to send its request (slow clients are cut off).", defaultValue: "10"),
+      .flag(
+        "stop-when-stdin-closes",
+        help: "Also stop (as on SIGTERM) when standard input ends: a supervisor holding a pipe to it is never outlived.",
+        environment: ["TESTBRIDGE_STOP_WHEN_STDIN_CLOSES"]),
     ] + TestomatioOptions.connection.filter { !$0.long.hasPrefix("dry-run") } + ProjectConfig.options
   )
 
@@ -66,7 +71,7 @@ struct ServeCommand: Command {
     if !loopback { context.warn("listening beyond this machine on \(host): put a TLS reverse proxy in front (see ci-examples/serve)") }
     context.stdout.write("testbridge serve listening on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)\(WebhookHandler.hookPath)\n")
     context.stdout.flush()
-    let signal = await ShutdownSignal.wait()
+    let signal = await ShutdownSignal.wait(endOfInput: arguments.flag("stop-when-stdin-closes"))
     context.stderr.write("testbridge: \(signal), finishing requests in flight\n")
     await server.stop(graceful: true)
     context.stderr.write("testbridge: stopped\n")
