@@ -12,6 +12,7 @@
 #   --reps N           repetitions per measurement, the median is reported (default 3)
 #   --max-load X       wait while the 1-minute load average is above X (default 1.0)
 #   --max-wait S       wait at most S seconds in all for the load to drop (default 600)
+#   --no-warmup        time every run cold (see `measure`)
 #   --no-lxml          skip the junitparser + lxml variant
 #   --write-md         update BENCHMARKS.md (default for full runs)
 #   --no-write-md      never update BENCHMARKS.md
@@ -21,6 +22,8 @@
 # bench-data/runs/ with the raw measurements (results.tsv) and tool outputs.
 # Wall time and peak RSS come from `/usr/bin/time -f "%e %M %U %S"`. The
 # reports are read once before measuring so every tool reads from the page cache.
+# Each repetition runs every tool once, in an order rotated by one place from the
+# repetition before (see `rotated`), and the median over repetitions is reported.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +36,7 @@ FILES=10000
 REPS=3
 MAX_LOAD=1.0
 MAX_WAIT=600
+WARMUP=1
 LXML=1
 WRITE_MD=
 SEED=20250601
@@ -44,6 +48,7 @@ while [ $# -gt 0 ]; do
     --reps) REPS=$2; shift ;;
     --max-load) MAX_LOAD=$2; shift ;;
     --max-wait) MAX_WAIT=$2; shift ;;
+    --no-warmup) WARMUP=0 ;;
     --no-lxml) LXML=0 ;;
     --write-md) WRITE_MD=1 ;;
     --no-write-md) WRITE_MD=0 ;;
@@ -106,6 +111,15 @@ BIN="$STATIC_BUILD/release/testbridge"
 log "swift build -c release"
 swift build -c release >>"$RUN/build.log" 2>&1 || { cat "$RUN/build.log" >&2; exit 1; }
 SHARED_BIN="$(swift build -c release --show-bin-path)/testbridge"
+# libxml2 alone, as testbridge drives it, with callbacks that do nothing: the floor.
+FLOOR_BIN=
+if command -v cc >/dev/null 2>&1; then
+  FLOOR_BIN=$DATA/libxml2-floor
+  # shellcheck disable=SC2046 # pkg-config's flags are meant to split
+  cc -O2 bench/libxml2_floor.c $(pkg-config --cflags --libs libxml-2.0) -o "$FLOOR_BIN"
+else
+  log "no C compiler: the libxml2 floor row is left out"
+fi
 
 # --- data --------------------------------------------------------------------
 
@@ -173,9 +187,16 @@ record_load() { # LABEL [WAITED]
 }
 
 # measure TOOL DATASET REP STDOUT_FILE COMMAND...: one timed run, appended to results.tsv.
+# Every tool but junitparser first runs once untimed (a warm-up, as hyperfine's
+# --warmup does). Right after a junitparser run on the 1 GB report (7 GB of
+# memory, a minute on one core) the next two-thread run took 6.0-7.4 s where
+# the same build took 4.0-4.4 s further on in the repetition, and in a separate
+# check a minute on one core alone slowed the next run by 20%. junitparser's own
+# runs last over a minute, so their start-up weighs nothing; they are not warmed.
 measure() {
   local tool=$1 dataset=$2 rep=$3 stdout=$4; shift 4
   local timing="$RUN/time.tmp" status=0
+  if [ "$WARMUP" = 1 ] && [[ "$tool" != junitparser* ]]; then "$@" >/dev/null 2>&1 || true; fi
   /usr/bin/time -f '%e %M %U %S' -o "$timing" "$@" >"$stdout" 2>"$RUN/out/stderr.tmp" || status=$?
   if [ "$status" != 0 ]; then
     log "$tool on $dataset exited $status:"; tail -5 "$RUN/out/stderr.tmp" >&2
@@ -185,6 +206,15 @@ measure() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$dataset" "$rep" "$wall" "$rss" "$user" "$sys" "$status" \
     "$(cut -d' ' -f1 /proc/loadavg)" >>"$RUN/results.tsv"
   printf '    %-28s %-14s rep %s: %6ss %8s KB\n' "$tool" "$dataset" "$rep" "$wall" "$rss" >&2
+}
+
+# rotated REP JOB...: the jobs in their order, started (REP-1) places further on,
+# so no tool is always the first of a repetition or the last.
+rotated() {
+  local rep=$1; shift
+  local count=$# index
+  local jobs=("$@")
+  for index in $(seq 0 $((count - 1))); do echo "${jobs[$(((index + rep - 1) % count))]}"; done
 }
 
 warm() { # PATH: read it once so every tool starts from the page cache
@@ -219,29 +249,36 @@ EOF
   warm "$file"
   wait_for_quiet "$dataset"
   log "$dataset ($file)"
-  local rep variant
+  local rep variant job jobs
   for rep in $(seq 1 "$REPS"); do
-    measure testbridge "$dataset" "$rep" "$RUN/out/testbridge-$dataset-$rep.txt" "$BIN" parse "$file"
-    measure "testbridge --jobs 1" "$dataset" "$rep" "$RUN/out/testbridge-jobs1-$dataset-$rep.txt" \
-      "$BIN" parse --jobs 1 "$file"
-    measure "testbridge (shared Swift libraries)" "$dataset" "$rep" "$RUN/out/testbridge-shared-$dataset-$rep.txt" \
-      "$SHARED_BIN" parse "$file"
-    if [ "$dataset" = large-100mb ]; then
-      measure "testbridge --format json" "$dataset" "$rep" /dev/null "$BIN" parse --format json "$file"
-    fi
-    measure "xmllint --stream" "$dataset" "$rep" /dev/null xmllint --stream --noout "$file"
+    jobs=(static jobs1 shared)
+    [ "$dataset" = large-100mb ] && jobs+=(json)
+    [ -n "$FLOOR_BIN" ] && jobs+=(floor)
+    jobs+=(xmllint)
     if [ "$allow_jp" = 1 ] && [ "$rep" -le "$jp_reps" ]; then
-      for variant in "${junitparser_variants[@]}"; do
-        measure "junitparser ($variant)" "$dataset" "$rep" "$RUN/out/junitparser-$variant-$dataset-$rep.txt" \
-          timeout 330 "$DATA/venv-$variant/bin/python" bench/junitparser_count.py "$file"
-      done
+      for variant in "${junitparser_variants[@]}"; do jobs+=("jp-$variant"); done
     fi
+    for job in $(rotated "$rep" "${jobs[@]}"); do
+      case "$job" in
+        static) measure testbridge "$dataset" "$rep" "$RUN/out/testbridge-$dataset-$rep.txt" "$BIN" parse "$file" ;;
+        jobs1) measure "testbridge --jobs 1" "$dataset" "$rep" "$RUN/out/testbridge-jobs1-$dataset-$rep.txt" \
+          "$BIN" parse --jobs 1 "$file" ;;
+        shared) measure "testbridge (shared Swift libraries)" "$dataset" "$rep" \
+          "$RUN/out/testbridge-shared-$dataset-$rep.txt" "$SHARED_BIN" parse "$file" ;;
+        json) measure "testbridge --format json" "$dataset" "$rep" /dev/null "$BIN" parse --format json "$file" ;;
+        floor) measure "libxml2 push parser alone (C)" "$dataset" "$rep" /dev/null "$FLOOR_BIN" "$file" ;;
+        xmllint) measure "xmllint --stream" "$dataset" "$rep" /dev/null xmllint --stream --noout "$file" ;;
+        jp-*) variant=${job#jp-}
+          measure "junitparser ($variant)" "$dataset" "$rep" "$RUN/out/junitparser-$variant-$dataset-$rep.txt" \
+            timeout 330 "$DATA/venv-$variant/bin/python" bench/junitparser_count.py "$file" ;;
+      esac
+    done
   done
   record_load "$dataset (after)"
 }
 
 bench_many() { # DIR DATASET
-  local dir=$1 dataset=$2 rep variant
+  local dir=$1 dataset=$2
   # xmllint gets every file in one call when the list fits on a command line.
   local files=()
   mapfile -d '' files < <(find "$dir" -type f -name '*.xml' -print0 | LC_ALL=C sort -z)
@@ -254,14 +291,19 @@ bench_many() { # DIR DATASET
   warm "$dir"
   wait_for_quiet "$dataset"
   log "$dataset ($dir: ${#files[@]} files)"
+  local rep variant job jobs=(static jobs1 xmllint)
+  for variant in "${junitparser_variants[@]}"; do jobs+=("jp-$variant"); done
   for rep in $(seq 1 "$REPS"); do
-    measure testbridge "$dataset" "$rep" "$RUN/out/testbridge-$dataset-$rep.txt" "$BIN" parse "$dir/**/*.xml"
-    measure "testbridge --jobs 1" "$dataset" "$rep" "$RUN/out/testbridge-jobs1-$dataset-$rep.txt" \
-      "$BIN" parse --jobs 1 "$dir/**/*.xml"
-    measure "xmllint --stream" "$dataset" "$rep" /dev/null "${xmllint_cmd[@]}"
-    for variant in "${junitparser_variants[@]}"; do
-      measure "junitparser ($variant)" "$dataset" "$rep" "$RUN/out/junitparser-$variant-$dataset-$rep.txt" \
-        "$DATA/venv-$variant/bin/python" bench/junitparser_count.py "$dir"
+    for job in $(rotated "$rep" "${jobs[@]}"); do
+      case "$job" in
+        static) measure testbridge "$dataset" "$rep" "$RUN/out/testbridge-$dataset-$rep.txt" "$BIN" parse "$dir/**/*.xml" ;;
+        jobs1) measure "testbridge --jobs 1" "$dataset" "$rep" "$RUN/out/testbridge-jobs1-$dataset-$rep.txt" \
+          "$BIN" parse --jobs 1 "$dir/**/*.xml" ;;
+        xmllint) measure "xmllint --stream" "$dataset" "$rep" /dev/null "${xmllint_cmd[@]}" ;;
+        jp-*) variant=${job#jp-}
+          measure "junitparser ($variant)" "$dataset" "$rep" "$RUN/out/junitparser-$variant-$dataset-$rep.txt" \
+            "$DATA/venv-$variant/bin/python" bench/junitparser_count.py "$dir" ;;
+      esac
     done
   done
   record_load "$dataset (after)"
