@@ -118,29 +118,6 @@ struct CIEmulatorCore: Sendable {
     return reply(rule.message ?? "sandbox fault: injected \(status)", status, rule.statusHeaders)
   }
 
-  /// Parses a faults body: an array of rules or `{"rules": [...]}`.
-  static func parseFaults(_ body: [UInt8]) -> Result<[SandboxFault], ValidationFailure> {
-    guard let value = JSONValue.parse(body) else {
-      return .failure(ValidationFailure(field: "body", problem: "is not valid JSON"))
-    }
-    let list: [JSONValue]
-    if let items = value.arrayValue {
-      list = items
-    } else if let items = value["rules"]?.arrayValue {
-      list = items
-    } else {
-      return .failure(ValidationFailure(field: "body", problem: "must be an array of rules or {\"rules\": [...]}"))
-    }
-    var rules: [SandboxFault] = []
-    for (offset, item) in list.enumerated() {
-      switch SandboxFault.parse(item, at: "rules[\(offset)]") {
-      case .success(let rule): rules.append(rule)
-      case .failure(let failure): return .failure(failure)
-      }
-    }
-    return .success(rules)
-  }
-
   /// `text` with `secret` masked (secrets shorter than 4 characters are left alone).
   static func mask(_ text: String, secret: String) -> String {
     guard secret.count >= 4, text.contains(secret) else { return text }

@@ -84,9 +84,9 @@ public final class CISandboxServer: Sendable {
       await gitlab.reset()
       return ServerResponse.json(JSONValue.object(["status": .string("reset")]))
     case ("POST", _) where faultsOf != nil:
-      switch CIEmulatorCore.parseFaults(request.body) {
+      switch SandboxFault.parseRules(request.body) {
       case .failure(let failure):
-        return GitLabEmulator.message(failure.message, 422)
+        return GitLabEmulator.message(failure.message, failure.status)
       case .success(let rules):
         if faultsOf == "github" { await github.setFaults(rules) } else { await gitlab.setFaults(rules) }
         return ServerResponse.json(JSONValue.object(["rules": .integer(Int64(rules.count))]))

@@ -1039,21 +1039,13 @@ public actor JiraEmulator {
   }
 
   private func installFaults(_ request: ServerRequest) -> ServerResponse {
-    guard let body = JSONValue.parse(request.body) else {
-      return TestomatioEmulator.message("faults body is not valid JSON", status: 400)
+    switch SandboxFault.parseRules(request.body) {
+    case .failure(let failure):
+      return TestomatioEmulator.message(failure.message, status: failure.status)
+    case .success(let rules):
+      faults = rules
+      return ServerResponse.json(JSONValue.object(["rules": .integer(Int64(rules.count))]))
     }
-    guard let list = body.arrayValue ?? body["rules"]?.arrayValue else {
-      return TestomatioEmulator.message("faults body must be an array of rules or {\"rules\": [...]}", status: 422)
-    }
-    var rules: [SandboxFault] = []
-    for (offset, item) in list.enumerated() {
-      switch SandboxFault.parse(item, at: "rules[\(offset)]") {
-      case .success(let rule): rules.append(rule)
-      case .failure(let failure): return TestomatioEmulator.message(failure.message, status: 422)
-      }
-    }
-    faults = rules
-    return ServerResponse.json(JSONValue.object(["rules": .integer(Int64(rules.count))]))
   }
 
   // MARK: - Helpers

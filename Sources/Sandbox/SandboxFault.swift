@@ -105,6 +105,25 @@ public struct SandboxFault: Sendable, Hashable, Codable {
     return true
   }
 
+  /// Reads the body of a `POST …/faults` control request: an array of rules or
+  /// `{"rules": [...]}`, every rule read strictly.
+  static func parseRules(_ body: [UInt8]) -> Result<[SandboxFault], ValidationFailure> {
+    guard let value = JSONValue.parse(body) else {
+      return .failure(ValidationFailure(field: "body", problem: "is not valid JSON", status: 400))
+    }
+    guard let list = value.arrayValue ?? value["rules"]?.arrayValue else {
+      return .failure(ValidationFailure(field: "body", problem: "must be an array of rules or {\"rules\": [...]}"))
+    }
+    var rules: [SandboxFault] = []
+    for (offset, item) in list.enumerated() {
+      switch parse(item, at: "rules[\(offset)]") {
+      case .success(let rule): rules.append(rule)
+      case .failure(let failure): return .failure(failure)
+      }
+    }
+    return .success(rules)
+  }
+
   /// Reads one rule strictly: unknown members and wrong types are errors naming the field.
   static func parse(_ value: JSONValue, at field: String) -> Result<SandboxFault, ValidationFailure> {
     guard let object = value.objectValue else {

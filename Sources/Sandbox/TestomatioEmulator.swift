@@ -533,26 +533,13 @@ public actor TestomatioEmulator {
   }
 
   private func installFaults(_ request: ServerRequest) -> ServerResponse {
-    guard let body = JSONValue.parse(request.body) else {
-      return Self.message("faults body is not valid JSON", status: 400)
+    switch SandboxFault.parseRules(request.body) {
+    case .failure(let failure):
+      return Self.message(failure.message, status: failure.status)
+    case .success(let rules):
+      faults = rules
+      return ServerResponse.json(JSONValue.object(["rules": .integer(Int64(rules.count))]))
     }
-    let list: [JSONValue]
-    if let items = body.arrayValue {
-      list = items
-    } else if let items = body["rules"]?.arrayValue {
-      list = items
-    } else {
-      return Self.message("faults body must be an array of rules or {\"rules\": [...]}", status: 422)
-    }
-    var rules: [SandboxFault] = []
-    for (offset, item) in list.enumerated() {
-      switch SandboxFault.parse(item, at: "rules[\(offset)]") {
-      case .success(let rule): rules.append(rule)
-      case .failure(let failure): return Self.message(failure.message, status: 422)
-      }
-    }
-    faults = rules
-    return ServerResponse.json(JSONValue.object(["rules": .integer(Int64(rules.count))]))
   }
 }
 

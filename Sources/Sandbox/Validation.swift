@@ -1,8 +1,10 @@
 import BridgeCore
-/// A request field that failed validation; answered as 422 with `message` naming the field.
+/// A request field that failed validation; answered with `status` (422 unless the
+/// body is not JSON at all) and `message` naming the field.
 struct ValidationFailure: Error, Sendable, Hashable {
   var field: String
   var problem: String
+  var status = 422
 
   var message: String { "'\(field)' \(problem)" }
 }

@@ -426,6 +426,29 @@ import Testing
     }
   }
 
+  /// The faults control route: a rejected body leaves the rules installed before it.
+  @Test func faultRulesOverHTTP() async throws {
+    try await withJiraSandbox { sandbox, base, transport in
+      let faults = base.absoluteString + "/_sandbox/jira/faults"
+      let install = try await raw(transport, .POST, faults, body: #"{"rules": [{"path_prefix": "/rest/api/3/myself", "status": 503}]}"#)
+      #expect(install.status == 200, "\(install.bodyText)")
+      #expect(await sandbox.emulator.state().faults.map(\.status) == [503])
+
+      let notJSON = try await raw(transport, .POST, faults, body: "status=503")
+      #expect(notJSON.status == 400)
+      #expect(notJSON.bodyText.contains("'body' is not valid JSON"), "\(notJSON.bodyText)")
+      let unknownField = try await raw(transport, .POST, faults, body: #"[{"stauts": 500}]"#)
+      #expect(unknownField.status == 422)
+      #expect(unknownField.bodyText.contains("rules[0].stauts"), "\(unknownField.bodyText)")
+      #expect(await sandbox.emulator.state().faults.map(\.status) == [503])
+
+      let faulted = try await raw(transport, .GET, base.absoluteString + "/rest/api/3/myself", headers: ["Authorization": basicHeader])
+      #expect(faulted.status == 503)
+      #expect(try await raw(transport, .DELETE, faults).status == 200)
+      #expect(await sandbox.emulator.state().faults.isEmpty)
+    }
+  }
+
   @Test func seedingAndStateOverHTTP() async throws {
     try await withJiraSandbox { sandbox, base, transport in
       let seed = """

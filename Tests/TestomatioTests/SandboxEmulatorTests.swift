@@ -529,6 +529,15 @@ private func test(_ title: String, status: String = "passed", rid: String? = nil
       let reset = try await client.send("POST", "/_sandbox/faults", json: #"[{"cut_body_after": 2, "reset": "yes"}]"#)
       #expect(reset.status == 422)
       #expect(reset.message.contains("rules[0].reset"), "\(reset.message)")
+      let notJSON = try await client.send("POST", "/_sandbox/faults", json: "status=503")
+      #expect(notJSON.status == 400)
+      #expect(notJSON.message == "'body' is not valid JSON")
+      let notAList = try await client.send("POST", "/_sandbox/faults", json: #"{"status": 503}"#)
+      #expect(notAList.status == 422)
+      #expect(notAList.message.contains("must be an array of rules"), "\(notAList.message)")
+      let state = try await client.send("GET", "/_sandbox/faults")
+      #expect(state.status == 200)
+      #expect(state.json?.arrayValue?.isEmpty == true, "a rejected body must install nothing: \(state.text)")
     }
   }
 

@@ -130,6 +130,7 @@ import Testing
       let install = try await send(.POST, base, "/_sandbox/ci/github/faults", body: #"[{"status": 500, "times": 2}]"#)
       #expect(install.status == 200)
       #expect(try await send(.POST, base, "/_sandbox/ci/github/faults", body: #"[{"status": "x"}]"#).status == 422)
+      #expect(try await send(.POST, base, "/_sandbox/ci/github/faults", body: "status=500").status == 400)
       // The rejected rules did not replace the installed ones.
       let body = #"{"ref":"main","inputs":{"run":"r"}}"#
       #expect(try await send(.POST, base, workflowPath, body: body, headers: auth).status == 500)
