@@ -20,7 +20,7 @@ public enum BridgeCLI {
     // unlike SIG_IGN, the discarding handler is not inherited by the commands run.
     ProcessSignals.discardUntilExec(SIGPIPE)
     let stdout = FileDescriptorSink(descriptor: STDOUT_FILENO)
-    let stderr = FileDescriptorSink(descriptor: STDERR_FILENO)
+    let stderr = FileDescriptorSink(descriptor: STDERR_FILENO, unbuffered: true)
     let context = CommandContext(
       environment: ProcessInfo.processInfo.environment,
       workingDirectory: FileManager.default.currentDirectoryPath,

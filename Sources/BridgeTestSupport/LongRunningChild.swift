@@ -48,14 +48,29 @@ public final class LongRunningChild: Sendable {
   public var stdout: String { output.withLock { $0.stdout } }
   public var stderr: String { output.withLock { $0.stderr } }
   public var pid: Int32 { process.processIdentifier }
+  public var isRunning: Bool { process.isRunning }
 
   /// Waits until stdout contains `text`; returns the stdout so far, or nil on timeout.
   public func waitForOutput(containing text: String, timeout: Duration = .seconds(20)) async -> String? {
+    await waitFor(text, in: { $0.stdout }, timeout: timeout)
+  }
+
+  /// Waits until stderr contains `text`; returns the stderr so far, or nil on timeout.
+  public func waitForError(containing text: String, timeout: Duration = .seconds(20)) async -> String? {
+    await waitFor(text, in: { $0.stderr }, timeout: timeout)
+  }
+
+  private func waitFor(
+    _ text: String, in stream: @Sendable ((stdout: String, stderr: String)) -> String, timeout: Duration
+  ) async -> String? {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-      let current = stdout
+      let current = output.withLock { stream($0) }
       if current.contains(text) { return current }
-      if !process.isRunning { return stdout.contains(text) ? stdout : nil }
+      if !process.isRunning {
+        let last = output.withLock { stream($0) }
+        return last.contains(text) ? last : nil
+      }
       try? await Task.sleep(for: .milliseconds(25))
     }
     return nil

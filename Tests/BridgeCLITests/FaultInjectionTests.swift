@@ -352,6 +352,31 @@ import Testing
     #expect(run.finished && run.statusEvents == ["pass"])
   }
 
+  // MARK: - Progress
+
+  /// Progress goes to stderr as each batch lands, not when the process ends: with
+  /// every upload held 0.8 s, the first batch's line shows while two are still to go.
+  @Test func uploadProgressShowsWhileTheUploadGoesOn() async throws {
+    let sandbox = try await Sandbox.start()
+    defer { Task { await sandbox.stop() } }
+    let reports = try Self.passingReport()
+    defer { try? FileManager.default.removeItem(at: reports) }
+    await sandbox.server.emulator.setFaults([
+      SandboxFault(method: "POST", pathPrefix: "/api/reporter/", times: 3, delayMilliseconds: 800)
+    ])
+    let child = try LongRunningChild.testbridge(
+      ["report", "--batch-size", "4", reports.appendingPathComponent("passing.xml").path],
+      environment: sandbox.environment())
+    let shown = await child.waitForError(containing: "uploaded batch 1:", timeout: .seconds(30))
+    let stillRunning = child.isRunning
+    let output = await child.wait()
+    #expect(shown != nil, "\(output.stderr)")
+    #expect(stillRunning, "the first batch's progress appeared only when testbridge ended")
+    #expect(output.status == 0, "\(output.stderr)")
+    #expect(output.stderr.contains("uploaded batch 3:"), "\(output.stderr)")
+    Self.expectDeliveredOnce(await sandbox.server.emulator.state().runs.first)
+  }
+
   // MARK: - Killed mid-upload
 
   /// Starts `report` (or `flush`) whose first upload the sandbox holds, and SIGKILLs it while held.

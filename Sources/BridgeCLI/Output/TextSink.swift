@@ -21,19 +21,21 @@ public struct SinkStream: TextOutputStream {
   public mutating func write(_ string: String) { sink.write(string) }
 }
 
-/// Buffered writes to a file descriptor (64 KiB at a time).
+/// Buffered writes to a file descriptor (64 KiB at a time), or each write as it comes
+/// when `unbuffered` (standard error: progress and warnings must show while the work goes on).
 public final class FileDescriptorSink: TextSink {
   private struct State {
     var buffer: [UInt8] = []
   }
   private let descriptor: Int32
   private let closesOnDeinit: Bool
+  private let bufferLimit: Int
   private let state = Locked(State())
-  private static let bufferLimit = 64 * 1024
 
-  public init(descriptor: Int32, closesOnDeinit: Bool = false) {
+  public init(descriptor: Int32, closesOnDeinit: Bool = false, unbuffered: Bool = false) {
     self.descriptor = descriptor
     self.closesOnDeinit = closesOnDeinit
+    bufferLimit = unbuffered ? 1 : 64 * 1024
   }
 
   /// Opens (creating or truncating) a file for writing.
@@ -61,7 +63,7 @@ public final class FileDescriptorSink: TextSink {
   private func append(_ bytes: some Sequence<UInt8>) {
     let pending: [UInt8]? = state.withLock { state in
       state.buffer.append(contentsOf: bytes)
-      guard state.buffer.count >= Self.bufferLimit else { return nil }
+      guard state.buffer.count >= bufferLimit else { return nil }
       defer { state.buffer.removeAll(keepingCapacity: true) }
       return state.buffer
     }
