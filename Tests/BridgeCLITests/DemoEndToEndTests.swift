@@ -67,12 +67,8 @@ import Testing
     demo.signal(SIGKILL)
     killed = true
     _ = await demo.wait()
-    var stillUp = true
-    for _ in 0..<100 where stillUp {
-      stillUp = await Self.answers(health)
-      if stillUp { try await Task.sleep(for: .milliseconds(100)) }
-    }
-    #expect(!stillUp, "serve was still answering 10 s after the demo was killed")
+    let stopped = await FaultInjectionTests.eventually({ await !Self.answers(health) }, timeout: .seconds(10))
+    #expect(stopped, "serve was still answering 10 s after the demo was killed")
   }
 
   private static func answers(_ url: URL) async -> Bool {
